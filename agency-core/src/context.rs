@@ -1,0 +1,127 @@
+use std::sync::{Arc, RwLock};
+
+use serde::{Serialize, de::DeserializeOwned};
+use serde_json::{Map, Value};
+use tokio_util::sync::CancellationToken;
+
+/// What a running tool can see of the run that called it.
+///
+/// Take `&ToolContext` as a parameter of a `#[tool]` function (or of a tool struct's `run`) to
+/// receive it; it is never part of the tool's schema. Cloning is cheap.
+///
+/// ```
+/// use agency_core::ToolContext;
+///
+/// let ctx = ToolContext::new();
+/// ctx.user_context().set("plan", "pro");
+/// assert_eq!(ctx.user_context().get::<String>("plan").as_deref(), Some("pro"));
+/// assert!(!ctx.is_cancelled());
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct ToolContext {
+    agent: Option<Arc<str>>,
+    call_id: Option<Arc<str>>,
+    user_context: UserContext,
+    cancel: CancellationToken,
+}
+
+impl ToolContext {
+    /// A context with no agent, an empty user context and a fresh cancellation token: what the
+    /// HTTP tool routes give a tool.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the agent that is calling the tool.
+    pub fn with_agent(mut self, agent: impl Into<Arc<str>>) -> Self {
+        self.agent = Some(agent.into());
+        self
+    }
+
+    /// Sets the model's id for this call.
+    pub fn with_call_id(mut self, call_id: impl Into<Arc<str>>) -> Self {
+        self.call_id = Some(call_id.into());
+        self
+    }
+
+    /// Shares `user_context` with this call.
+    pub fn with_user_context(mut self, user_context: UserContext) -> Self {
+        self.user_context = user_context;
+        self
+    }
+
+    /// Ties this call to a run's cancellation.
+    pub fn with_cancellation(mut self, token: CancellationToken) -> Self {
+        self.cancel = token;
+        self
+    }
+
+    /// The name of the agent that called the tool; `None` when it was called over HTTP.
+    pub fn agent(&self) -> Option<&str> {
+        self.agent.as_deref()
+    }
+
+    /// The model's id for this tool call; `None` when it was called over HTTP.
+    pub fn call_id(&self) -> Option<&str> {
+        self.call_id.as_deref()
+    }
+
+    /// Structured data of the run, shared by every tool of the run and never sent to the model.
+    pub fn user_context(&self) -> &UserContext {
+        &self.user_context
+    }
+
+    /// The run's cancellation token: long-running tools should stop when it fires.
+    pub fn cancellation(&self) -> &CancellationToken {
+        &self.cancel
+    }
+
+    /// Whether the run was cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.is_cancelled()
+    }
+}
+
+/// A run's shared, mutable key-value data (a JSON object), read and written by tools.
+///
+/// Clones share the same data.
+#[derive(Clone, Debug, Default)]
+pub struct UserContext(Arc<RwLock<Map<String, Value>>>);
+
+impl UserContext {
+    /// A context holding `values`.
+    pub fn from_map(values: Map<String, Value>) -> Self {
+        UserContext(Arc::new(RwLock::new(values)))
+    }
+
+    /// The value under `key`, deserialized as `T`; `None` when absent or of another shape.
+    pub fn get<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
+        let map = self.0.read().unwrap_or_else(|p| p.into_inner());
+        map.get(key)
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+    }
+
+    /// Stores `value` under `key`; a value that cannot be represented as JSON is stored as null.
+    pub fn set(&self, key: impl Into<String>, value: impl Serialize) {
+        let value = serde_json::to_value(value).unwrap_or(Value::Null);
+        let mut map = self.0.write().unwrap_or_else(|p| p.into_inner());
+        map.insert(key.into(), value);
+    }
+
+    /// Removes `key`, returning its raw value.
+    pub fn remove(&self, key: &str) -> Option<Value> {
+        let mut map = self.0.write().unwrap_or_else(|p| p.into_inner());
+        map.shift_remove(key)
+    }
+
+    /// A copy of the whole object.
+    pub fn snapshot(&self) -> Map<String, Value> {
+        self.0.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Writes every entry of `values` over the current ones (the request wins).
+    pub fn merge(&self, values: Map<String, Value>) {
+        let mut map = self.0.write().unwrap_or_else(|p| p.into_inner());
+        map.extend(values);
+    }
+}

@@ -1,0 +1,95 @@
+use std::fmt;
+
+use crate::validate::FieldError;
+
+/// Why a tool call failed.
+///
+/// A tool returns `Err(ToolError)` (or any error that implements `Display`, which is turned into
+/// [`ToolError::Failed`]) to say it could not do its work. The HTTP server answers such a failure
+/// with `500 {"error": "<message>"}`; the run loop sends the message back to the model so it can
+/// correct itself.
+///
+/// ```
+/// use agency_core::ToolError;
+///
+/// fn divide(a: f64, b: f64) -> Result<f64, ToolError> {
+///     if b == 0.0 {
+///         return Err(ToolError::new("cannot divide by zero"));
+///     }
+///     Ok(a / b)
+/// }
+/// assert_eq!(divide(1.0, 0.0).unwrap_err().to_string(), "cannot divide by zero");
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ToolError {
+    /// The tool ran and reported a failure; the message is the tool's own.
+    #[error("{0}")]
+    Failed(String),
+    /// The arguments do not match the tool's input schema. Each entry names the field and why.
+    #[error("invalid arguments for tool '{tool}': {}", FieldErrors(.errors))]
+    InvalidArguments {
+        /// The tool that refused the arguments.
+        tool: String,
+        /// Every problem found, with its path.
+        errors: Vec<FieldError>,
+    },
+    /// The tool panicked. The panic was contained; the process keeps running.
+    #[error("tool '{0}' panicked")]
+    Panicked(String),
+    /// The call was cancelled before the tool finished.
+    #[error("tool '{0}' was cancelled")]
+    Cancelled(String),
+}
+
+impl ToolError {
+    /// A failure with a message for the caller (and the model).
+    pub fn new(message: impl fmt::Display) -> Self {
+        ToolError::Failed(message.to_string())
+    }
+}
+
+impl From<String> for ToolError {
+    fn from(message: String) -> Self {
+        ToolError::Failed(message)
+    }
+}
+
+impl From<&str> for ToolError {
+    fn from(message: &str) -> Self {
+        ToolError::Failed(message.to_owned())
+    }
+}
+
+struct FieldErrors<'a>(&'a [FieldError]);
+
+impl fmt::Display for FieldErrors<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A problem with the set of tools (or agents) given to a registry or server, found at startup.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegistryError {
+    /// Two tools share one name; names must be unique because they are route and function names.
+    #[error("two tools are named '{name}': one defined at {first}, the other at {second}; rename one with #[tool(name = \"...\")]")]
+    DuplicateTool {
+        /// The shared name.
+        name: String,
+        /// Where the first one was defined (`file:line`, or `explicitly registered`).
+        first: String,
+        /// Where the second one was defined.
+        second: String,
+    },
+    /// A tool name that OpenAI would refuse.
+    #[error("tool name '{0}' is invalid: it must match ^[a-zA-Z0-9_-]{{1,64}}$")]
+    InvalidToolName(String),
+}

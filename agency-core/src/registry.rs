@@ -1,0 +1,110 @@
+use std::collections::BTreeMap;
+
+use crate::{RegistryError, Tool};
+
+/// A tool registered by `#[tool]` through `inventory`. Generated code builds these; you rarely
+/// name this type.
+#[derive(Debug)]
+pub struct ToolRegistration {
+    /// The tool's name.
+    pub name: &'static str,
+    /// Where the tool was defined, as `file:line`.
+    pub location: &'static str,
+    /// Builds the tool.
+    pub build: fn() -> Tool,
+}
+
+inventory::collect!(ToolRegistration);
+
+/// A set of tools with unique, valid names, sorted by name.
+///
+/// ```
+/// use agency_core::{Tool, Toolbox, ToolError};
+///
+/// let echo = Tool::builder("echo").handler(|v: String, _| async move { Ok::<_, ToolError>(v) });
+/// let tools = Toolbox::new().with(echo.clone()).unwrap();
+/// assert_eq!(tools.get("echo").map(Tool::name), Some("echo"));
+/// assert!(Toolbox::new().with(echo.clone()).unwrap().with(echo).is_err());
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Toolbox {
+    tools: BTreeMap<String, (Tool, String)>,
+}
+
+impl Toolbox {
+    /// An empty set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every tool registered with `#[tool]` in the crates linked into this binary.
+    ///
+    /// A crate that is only listed in `Cargo.toml` and never named in code is not linked, and its
+    /// tools are missing: name it somewhere (`use my_tools as _;`).
+    pub fn discover() -> Result<Self, RegistryError> {
+        let mut regs: Vec<&ToolRegistration> = inventory::iter::<ToolRegistration>().collect();
+        regs.sort_by_key(|r| (r.name, r.location));
+        let mut tools = Toolbox::new();
+        for reg in regs {
+            tools.insert((reg.build)(), reg.location.to_owned())?;
+        }
+        Ok(tools)
+    }
+
+    /// Adds `tool`, refusing an invalid or duplicate name.
+    pub fn with(mut self, tool: Tool) -> Result<Self, RegistryError> {
+        self.insert(tool, "explicitly registered".to_owned())?;
+        Ok(self)
+    }
+
+    /// Adds every tool of `other`, refusing duplicates.
+    pub fn merge(mut self, other: Toolbox) -> Result<Self, RegistryError> {
+        for (_, (tool, location)) in other.tools {
+            self.insert(tool, location)?;
+        }
+        Ok(self)
+    }
+
+    fn insert(&mut self, tool: Tool, location: String) -> Result<(), RegistryError> {
+        if !is_valid_name(tool.name()) {
+            return Err(RegistryError::InvalidToolName(tool.name().to_owned()));
+        }
+        if let Some((_, first)) = self.tools.get(tool.name()) {
+            return Err(RegistryError::DuplicateTool {
+                name: tool.name().to_owned(),
+                first: first.clone(),
+                second: location,
+            });
+        }
+        self.tools.insert(tool.name().to_owned(), (tool, location));
+        Ok(())
+    }
+
+    /// The tool named `name`.
+    pub fn get(&self, name: &str) -> Option<&Tool> {
+        self.tools.get(name).map(|(t, _)| t)
+    }
+
+    /// The tools, sorted by name.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &Tool> {
+        self.tools.values().map(|(t, _)| t)
+    }
+
+    /// How many tools there are.
+    pub fn len(&self) -> usize {
+        self.tools.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.tools.is_empty()
+    }
+}
+
+/// Whether `name` matches `^[a-zA-Z0-9_-]{1,64}$`, the names OpenAI accepts for functions.
+pub fn is_valid_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}

@@ -1,0 +1,269 @@
+use std::borrow::Cow;
+use std::fmt;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use futures::FutureExt;
+use schemars::JsonSchema;
+use serde::{Serialize, de::DeserializeOwned};
+use serde_json::{Value, json};
+
+use crate::{FieldError, Loc, ToolContext, ToolError, schema, validate};
+
+/// The future a tool call returns.
+pub type ToolFuture = Pin<Box<dyn Future<Output = Result<Value, ToolError>> + Send + 'static>>;
+
+type Handler = dyn Fn(Value, ToolContext) -> ToolFuture + Send + Sync;
+
+/// A callable tool: a name, a description, the JSON schema of its input, and the code to run.
+///
+/// `#[tool]` builds these for you (`add::tool()`, `Address::tool()`); [`Tool::builder`] builds one
+/// by hand. Cloning is cheap.
+///
+/// ```
+/// use agency_core::{Tool, ToolContext, ToolError};
+/// use serde::Deserialize;
+/// use schemars::JsonSchema;
+///
+/// #[derive(Deserialize, JsonSchema)]
+/// struct Args {
+///     /// Text to shout
+///     text: String,
+/// }
+///
+/// let tool = Tool::builder("shout")
+///     .description("Upper-case a text.")
+///     .handler(|args: Args, _ctx| async move { Ok::<_, ToolError>(args.text.to_uppercase()) });
+///
+/// assert_eq!(tool.definition()["parameters"]["required"][0], "text");
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let out = tool.call(serde_json::json!({"text": "hi"}), ToolContext::new()).await.unwrap();
+/// assert_eq!(out, "HI");
+/// # });
+/// ```
+#[derive(Clone)]
+pub struct Tool(Arc<Inner>);
+
+struct Inner {
+    name: Cow<'static, str>,
+    description: Cow<'static, str>,
+    strict: bool,
+    parameters: Value,
+    warnings: Vec<String>,
+    handler: Box<Handler>,
+}
+
+impl Tool {
+    /// Starts building a tool named `name`.
+    pub fn builder(name: impl Into<Cow<'static, str>>) -> ToolBuilder {
+        ToolBuilder {
+            name: name.into(),
+            description: Cow::Borrowed(""),
+            strict: true,
+        }
+    }
+
+    /// The tool's name: its function name for the model and its route `/tool/{name}`.
+    pub fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// What the tool does, for the model and the docs.
+    pub fn description(&self) -> &str {
+        &self.0.description
+    }
+
+    /// Whether the tool is sent to the model in strict mode.
+    pub fn is_strict(&self) -> bool {
+        self.0.strict
+    }
+
+    /// The JSON schema of the tool's input, exactly as the model sees it (strict-mode rules
+    /// applied when [`Tool::is_strict`]). HTTP requests are validated against it too.
+    pub fn parameters(&self) -> &Value {
+        &self.0.parameters
+    }
+
+    /// Warnings found while building the tool (for example why it could not be strict).
+    pub fn warnings(&self) -> &[String] {
+        &self.0.warnings
+    }
+
+    /// The tool as an OpenAI Responses API function tool:
+    /// `{"type":"function","name","description","parameters","strict"}`.
+    pub fn definition(&self) -> Value {
+        json!({
+            "type": "function",
+            "name": self.name(),
+            "description": self.description(),
+            "parameters": self.parameters(),
+            "strict": self.is_strict(),
+        })
+    }
+
+    /// The tool as a Chat Completions function tool:
+    /// `{"type":"function","function":{"name","description","parameters","strict"}}`.
+    pub fn chat_completions_definition(&self) -> Value {
+        json!({
+            "type": "function",
+            "function": {
+                "name": self.name(),
+                "description": self.description(),
+                "parameters": self.parameters(),
+                "strict": self.is_strict(),
+            }
+        })
+    }
+
+    /// Checks `args` against [`Tool::parameters`], with the lax coercions a client expects
+    /// (`"2"` for an integer, for example), and returns the coerced arguments or every problem.
+    pub fn validate(&self, args: Value) -> Result<Value, Vec<FieldError>> {
+        validate::validate(self.parameters(), args)
+    }
+
+    /// Validates `args`, runs the tool, and returns its output as JSON.
+    ///
+    /// Invalid arguments give [`ToolError::InvalidArguments`] with every problem; a panic in the
+    /// tool is caught and given as [`ToolError::Panicked`].
+    pub fn call(
+        &self,
+        args: Value,
+        ctx: ToolContext,
+    ) -> impl Future<Output = Result<Value, ToolError>> + Send + 'static {
+        let tool = self.clone();
+        async move {
+            let args = tool
+                .validate(args)
+                .map_err(|errors| ToolError::InvalidArguments {
+                    tool: tool.name().to_owned(),
+                    errors,
+                })?;
+            // Building the future can panic as well as polling it.
+            let fut = std::panic::catch_unwind(AssertUnwindSafe(|| (tool.0.handler)(args, ctx)))
+                .map_err(|_| ToolError::Panicked(tool.name().to_owned()))?;
+            match AssertUnwindSafe(fut).catch_unwind().await {
+                Ok(result) => result,
+                Err(_) => Err(ToolError::Panicked(tool.name().to_owned())),
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Tool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tool")
+            .field("name", &self.name())
+            .field("strict", &self.is_strict())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`Tool`]; see [`Tool::builder`].
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct ToolBuilder {
+    name: Cow<'static, str>,
+    description: Cow<'static, str>,
+    strict: bool,
+}
+
+impl ToolBuilder {
+    /// What the tool does (the model reads it to decide when to call the tool).
+    pub fn description(mut self, description: impl Into<Cow<'static, str>>) -> Self {
+        self.description = description.into();
+        self
+    }
+
+    /// Whether to send the tool in OpenAI strict mode (default `true`). A tool whose input cannot
+    /// be strict (a map, for example) is sent non-strict whatever this says, with a warning.
+    pub fn strict(mut self, strict: bool) -> Self {
+        self.strict = strict;
+        self
+    }
+
+    /// Finishes the tool with the code that runs it. `I` is the input: its JSON schema is what the
+    /// model sees and what requests are validated against.
+    pub fn handler<I, F, Fut, O>(self, handler: F) -> Tool
+    where
+        I: DeserializeOwned + JsonSchema + 'static,
+        F: Fn(I, ToolContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<O, ToolError>> + Send + 'static,
+        O: Serialize + 'static,
+    {
+        let raw = schema::generate::<I>();
+        let mut warnings = Vec::new();
+        let (parameters, strict) = if self.strict {
+            match schema::to_strict(&raw) {
+                Ok(strict) => (strict, true),
+                Err(why) => {
+                    let warning = format!(
+                        "tool '{}' cannot use OpenAI strict mode ({why}); it is sent with strict: false",
+                        self.name
+                    );
+                    tracing::warn!("{warning}");
+                    warnings.push(warning);
+                    (schema::to_lenient(&raw), false)
+                }
+            }
+        } else {
+            (schema::to_lenient(&raw), false)
+        };
+        let name = self.name.clone();
+        let handler: Box<Handler> = Box::new(move |args: Value, ctx: ToolContext| {
+            let input = match deserialize::<I>(&name, args) {
+                Ok(input) => input,
+                Err(e) => return Box::pin(std::future::ready(Err(e))) as ToolFuture,
+            };
+            let fut = handler(input, ctx);
+            Box::pin(async move {
+                let output = fut.await?;
+                serde_json::to_value(output).map_err(|e| {
+                    ToolError::Failed(format!("the tool's output could not be turned into JSON: {e}"))
+                })
+            })
+        });
+        Tool(Arc::new(Inner {
+            name: self.name,
+            description: self.description,
+            strict,
+            parameters,
+            warnings,
+            handler,
+        }))
+    }
+}
+
+/// Deserializes validated arguments, keeping the path of any field serde still refuses (a `u32`
+/// out of range, a custom `Deserialize` impl...).
+fn deserialize<I: DeserializeOwned>(tool: &str, args: Value) -> Result<I, ToolError> {
+    serde_path_to_error::deserialize::<_, I>(&args).map_err(|e| {
+        let mut loc = Vec::new();
+        let mut input = Some(&args);
+        for segment in e.path().iter() {
+            use serde_path_to_error::Segment;
+            match segment {
+                Segment::Seq { index } => {
+                    input = input.and_then(|v| v.get(*index));
+                    loc.push(Loc::Index(*index));
+                }
+                Segment::Map { key } | Segment::Enum { variant: key } => {
+                    input = input.and_then(|v| v.get(key));
+                    loc.push(Loc::Key(key.clone()));
+                }
+                Segment::Unknown => {}
+            }
+        }
+        ToolError::InvalidArguments {
+            tool: tool.to_owned(),
+            errors: vec![FieldError {
+                kind: "value_error".into(),
+                loc,
+                msg: format!("Value error, {}", e.inner()),
+                input: input.cloned().unwrap_or(Value::Null),
+                ctx: None,
+            }],
+        }
+    })
+}

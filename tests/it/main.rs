@@ -1,0 +1,6 @@
+//! Integration tests of agency-rs, in one binary to keep link time down.
+
+mod http_tools;
+mod macros;
+mod schema;
+mod validate;
