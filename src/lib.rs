@@ -20,7 +20,7 @@
 //! let tool = add::tool();
 //! assert_eq!(tool.name(), "add");
 //! assert_eq!(tool.definition()["parameters"]["properties"]["a"]["description"], "First addend");
-//! ```ignore
+//! ```
 
 pub use agency_core::*;
 pub use agency_macros::tool;
