@@ -16,33 +16,50 @@ pub use serde_json;
 use crate::{ToolContext, ToolError};
 
 /// Calls a tool struct's `run`, with or without the context, whichever its signature takes.
-pub fn invoke<S, M, F: Run<S, M>>(f: F, this: S, ctx: &ToolContext) -> F::Output {
+///
+/// The returned future yields what `run` returned: a value, a `Result`, or (for an `async fn
+/// run(self)`) another future; [`tool_output!`](crate::__tool_output) sorts those out.
+pub fn invoke<S, M, F: Run<S, M>>(
+    f: F,
+    this: S,
+    ctx: &ToolContext,
+) -> impl Future<Output = F::Output> {
     f.run(this, ctx)
 }
 
-/// Marker: `run(self)`.
+/// Marker: `fn run(self)` or `async fn run(self)`.
 pub struct NoContext;
-/// Marker: `run(self, &ToolContext)`.
+/// Marker: `fn run(self, &ToolContext)`.
 pub struct WithContext;
+/// Marker: `async fn run(self, &ToolContext)` (its future borrows the context, so it only fits an
+/// `AsyncFnOnce` bound).
+pub struct WithContextAsync;
 
-/// A `run` function of one of the accepted arities.
+/// A `run` function of one of the accepted signatures.
 pub trait Run<S, M> {
-    /// What `run` returns (a value, a `Result`, or a future of either).
+    /// What calling `run` gives once awaited here.
     type Output;
     /// Calls it.
-    fn run(self, this: S, ctx: &ToolContext) -> Self::Output;
+    fn run(self, this: S, ctx: &ToolContext) -> impl Future<Output = Self::Output>;
 }
 
 impl<S, R, F: FnOnce(S) -> R> Run<S, NoContext> for F {
     type Output = R;
-    fn run(self, this: S, _ctx: &ToolContext) -> R {
-        self(this)
+    fn run(self, this: S, _ctx: &ToolContext) -> impl Future<Output = R> {
+        std::future::ready(self(this))
     }
 }
 
 impl<S, R, F: FnOnce(S, &ToolContext) -> R> Run<S, WithContext> for F {
     type Output = R;
-    fn run(self, this: S, ctx: &ToolContext) -> R {
+    fn run(self, this: S, ctx: &ToolContext) -> impl Future<Output = R> {
+        std::future::ready(self(this, ctx))
+    }
+}
+
+impl<S, R, F: AsyncFnOnce(S, &ToolContext) -> R> Run<S, WithContextAsync> for F {
+    type Output = R;
+    fn run(self, this: S, ctx: &ToolContext) -> impl Future<Output = R> {
         self(this, ctx)
     }
 }
@@ -112,8 +129,11 @@ impl<T: Serialize> ViaValue for &mut &mut Ret<T> {
 }
 
 fn to_json<T: Serialize>(v: &T) -> Result<Value, ToolError> {
-    serde_json::to_value(v)
-        .map_err(|e| ToolError::Failed(format!("the tool's output could not be turned into JSON: {e}")))
+    serde_json::to_value(v).map_err(|e| {
+        ToolError::Failed(format!(
+            "the tool's output could not be turned into JSON: {e}"
+        ))
+    })
 }
 
 fn consumed() -> ToolError {
@@ -141,3 +161,68 @@ macro_rules! __tool_output {
     }};
 }
 pub use crate::__tool_output as tool_output;
+
+#[cfg(test)]
+mod tests {
+    //! Every `run` signature a tool struct may have: sync/async × with/without context ×
+    //! plain/`Result`, with futures that must be `Send` like the ones the handler builds.
+
+    use super::*;
+    use serde_json::json;
+
+    struct S(i64);
+
+    impl S {
+        fn sync_plain(self) -> i64 {
+            self.0
+        }
+        fn sync_result(self) -> Result<i64, ToolError> {
+            Err(ToolError::new(format!("no {}", self.0)))
+        }
+        fn sync_ctx_plain(self, ctx: &ToolContext) -> String {
+            format!("{}:{}", ctx.agent().unwrap_or("-"), self.0)
+        }
+        fn sync_ctx_result(self, ctx: &ToolContext) -> Result<String, String> {
+            Ok(format!("{}:{}", ctx.agent().unwrap_or("-"), self.0))
+        }
+        async fn async_plain(self) -> i64 {
+            self.0 + 1
+        }
+        async fn async_result(self) -> Result<i64, std::fmt::Error> {
+            Err(std::fmt::Error)
+        }
+        async fn async_ctx_plain(self, ctx: &ToolContext) -> String {
+            std::future::ready(()).await;
+            format!("{}:{}", ctx.agent().unwrap_or("-"), self.0)
+        }
+        async fn async_ctx_result(self, ctx: &ToolContext) -> Result<Vec<i64>, ToolError> {
+            std::future::ready(()).await;
+            Ok(vec![self.0, ctx.agent().map_or(0, |a| a.len() as i64)])
+        }
+    }
+
+    fn assert_send<F: Future + Send>(f: F) -> F {
+        f
+    }
+
+    macro_rules! run {
+        ($f:path) => {{
+            let ctx = ToolContext::new().with_agent("ag");
+            let fut =
+                assert_send(async move { crate::__tool_output!(invoke($f, S(7), &ctx).await) });
+            fut.await
+        }};
+    }
+
+    #[tokio::test]
+    async fn every_run_signature_is_dispatched() {
+        assert_eq!(run!(S::sync_plain).unwrap(), json!(7));
+        assert_eq!(run!(S::sync_result).unwrap_err().to_string(), "no 7");
+        assert_eq!(run!(S::sync_ctx_plain).unwrap(), json!("ag:7"));
+        assert_eq!(run!(S::sync_ctx_result).unwrap(), json!("ag:7"));
+        assert_eq!(run!(S::async_plain).unwrap(), json!(8));
+        assert!(matches!(run!(S::async_result), Err(ToolError::Failed(_))));
+        assert_eq!(run!(S::async_ctx_plain).unwrap(), json!("ag:7"));
+        assert_eq!(run!(S::async_ctx_result).unwrap(), json!([7, 2]));
+    }
+}

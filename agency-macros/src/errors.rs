@@ -1,0 +1,35 @@
+//! Collects every problem found in an item so they are reported together.
+
+use proc_macro2::TokenStream;
+
+/// Several compile errors, reported at once.
+#[derive(Default)]
+pub(crate) struct Errors(Option<syn::Error>);
+
+impl Errors {
+    /// Adds `error`.
+    pub(crate) fn push(&mut self, error: syn::Error) {
+        match &mut self.0 {
+            Some(first) => first.combine(error),
+            None => self.0 = Some(error),
+        }
+    }
+
+    /// Adds a `message` at `span`.
+    pub(crate) fn at(&mut self, span: impl syn::spanned::Spanned, message: impl std::fmt::Display) {
+        self.push(syn::Error::new(span.span(), message));
+    }
+
+    /// Whether nothing was reported.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_none()
+    }
+
+    /// The `compile_error!`s to emit (nothing if no error).
+    pub(crate) fn to_compile_errors(&self) -> TokenStream {
+        self.0
+            .as_ref()
+            .map(syn::Error::to_compile_error)
+            .unwrap_or_default()
+    }
+}

@@ -1,0 +1,79 @@
+//! What the function and struct forms share: the tool's name, description and strictness, the
+//! `Tool` constructor, and the `inventory` registration.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::ext::IdentExt;
+use syn::{Attribute, Ident, LitBool};
+
+use crate::errors::Errors;
+use crate::options::Options;
+use crate::{docs, names};
+
+/// A tool's name, description and strictness, from the options and the item.
+pub(crate) struct ToolMeta {
+    /// The tool's name (valid or already reported).
+    pub name: String,
+    /// Where the name was written, for errors.
+    pub span: Span,
+    description: Option<TokenStream>,
+    strict: Option<LitBool>,
+}
+
+impl ToolMeta {
+    /// Takes the name from `name = "..."` or `ident`, the description from `description = "..."`
+    /// or the doc comment in `attrs`, and reports an invalid name.
+    pub(crate) fn new(
+        options: Options,
+        ident: &Ident,
+        attrs: &[Attribute],
+        errors: &mut Errors,
+    ) -> Self {
+        let (name, span) = match &options.name {
+            Some(lit) => (lit.value(), lit.span()),
+            None => (ident.unraw().to_string(), ident.span()),
+        };
+        if !names::is_valid(&name) {
+            errors.at(span, names::invalid_message(&name));
+        }
+        let description = match options.description {
+            Some(lit) => Some(quote!(#lit)),
+            None => docs::description(attrs),
+        };
+        ToolMeta {
+            name,
+            span,
+            description,
+            strict: options.strict,
+        }
+    }
+
+    /// `fn tool() -> Tool`'s body: builds the tool once (with `handler`, a closure expression) and
+    /// hands out clones.
+    pub(crate) fn tool_body(&self, rt: &TokenStream, handler: TokenStream) -> TokenStream {
+        let name = &self.name;
+        let description = self.description.as_ref().map(|d| quote!(.description(#d)));
+        let strict = self.strict.as_ref().map(|s| quote!(.strict(#s)));
+        quote! {
+            static __AGENCY_TOOL: ::std::sync::LazyLock<#rt::Tool> = ::std::sync::LazyLock::new(|| {
+                #rt::Tool::builder(#name) #description #strict .handler(#handler)
+            });
+            ::core::clone::Clone::clone(&*__AGENCY_TOOL)
+        }
+    }
+
+    /// Registers the tool with `inventory`, so `Toolbox::discover()` finds it; `build` is the path
+    /// of its `fn tool() -> Tool`.
+    pub(crate) fn registration(&self, rt: &TokenStream, build: TokenStream) -> TokenStream {
+        let name = &self.name;
+        quote_spanned! {self.span=>
+            #rt::__private::inventory::submit! {
+                #rt::__private::ToolRegistration {
+                    name: #name,
+                    location: ::core::concat!(::core::file!(), ":", ::core::line!()),
+                    build: #build,
+                }
+            }
+        }
+    }
+}
