@@ -4,18 +4,30 @@
 //! Most users depend on the `agency` facade crate and never name this crate; everything here is
 //! re-exported there.
 
+pub mod agent;
 mod context;
 mod error;
+pub mod event;
+pub mod item;
+pub mod model;
+mod pricing;
 mod registry;
+pub mod run;
 pub mod schema;
 mod tool;
+mod usage;
 pub mod validate;
 
 #[doc(hidden)]
 pub mod __private;
 
+pub use agent::{Agent, AgentBuilder, AgentError};
 pub use context::{ToolContext, UserContext};
 pub use error::{RegistryError, ToolError};
+pub use event::{EventMeta, RunEvent};
+pub use pricing::{ModelPrice, PriceTable};
 pub use registry::{ToolRegistration, Toolbox};
+pub use run::{CancelMode, RunConfig, RunControl, RunError, RunFailure, RunOutput, RunStream};
 pub use tool::{Tool, ToolBuilder, ToolFuture};
+pub use usage::Usage;
 pub use validate::{FieldError, Loc};

@@ -1,0 +1,45 @@
+use crate::Usage;
+use crate::model::ModelError;
+
+/// Why a run failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunError {
+    /// The model call failed.
+    #[error("{0}")]
+    Model(#[from] ModelError),
+    /// The run used all its turns without a final answer.
+    #[error("the agent '{agent}' used all {max_turns} turns without a final answer (raise max_turns, or check for a tool loop)")]
+    MaxTurns {
+        /// The agent.
+        agent: String,
+        /// The limit.
+        max_turns: u32,
+    },
+    /// The history cannot be used.
+    #[error("{0}")]
+    InvalidHistory(String),
+    /// The structured output did not parse.
+    #[error("the agent '{agent}' answered with invalid structured output: {reason}")]
+    InvalidOutput {
+        /// The agent.
+        agent: String,
+        /// Why.
+        reason: String,
+    },
+    /// Another failure.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// A failed run: the error, and what the run had done before it failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{error}")]
+pub struct RunFailure {
+    /// What failed.
+    pub error: RunError,
+    /// Items completed before the failure.
+    pub new_items: Vec<serde_json::Value>,
+    /// Usage until the failure.
+    pub usage: Usage,
+}

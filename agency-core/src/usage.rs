@@ -1,0 +1,89 @@
+use serde::{Deserialize, Serialize};
+
+use crate::pricing::PriceTable;
+
+/// Token usage and cost of a run, summed over every model call, sub-agents included
+/// (API.md §14).
+///
+/// ```
+/// use agency_core::Usage;
+///
+/// let mut total = Usage::default();
+/// total.add(&Usage { request_count: 1, input_tokens: 13, output_tokens: 20, total_tokens: 33, total_cost: 0.0002325, ..Usage::default() });
+/// total.add(&Usage { request_count: 1, input_tokens: 7, output_tokens: 1, total_tokens: 8, ..Usage::default() });
+/// assert_eq!((total.request_count, total.total_tokens), (2, 41));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Usage {
+    /// Model calls made.
+    pub request_count: u64,
+    /// Input tokens served from the provider's cache.
+    pub cached_tokens: u64,
+    /// Input tokens written to the provider's cache.
+    pub cache_write_tokens: u64,
+    /// Input tokens, cached ones included.
+    pub input_tokens: u64,
+    /// Output tokens, reasoning ones included.
+    pub output_tokens: u64,
+    /// Input plus output tokens.
+    pub total_tokens: u64,
+    /// Reasoning tokens, when the model reported any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_tokens: Option<u64>,
+    /// Cost in USD, each call priced at the model that made it.
+    pub total_cost: f64,
+}
+
+impl Usage {
+    /// Adds `other` into `self`.
+    pub fn add(&mut self, other: &Usage) {
+        self.request_count += other.request_count;
+        self.cached_tokens += other.cached_tokens;
+        self.cache_write_tokens += other.cache_write_tokens;
+        self.input_tokens += other.input_tokens;
+        self.output_tokens += other.output_tokens;
+        self.total_tokens += other.total_tokens;
+        self.reasoning_tokens = match (self.reasoning_tokens, other.reasoning_tokens) {
+            (None, None) => None,
+            (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
+        };
+        self.total_cost += other.total_cost;
+    }
+
+    /// The usage of one model call from an OpenAI `usage` object (Responses or Chat Completions
+    /// field names), priced at `model` with `prices`.
+    pub fn from_openai(usage: &serde_json::Value, model: &str, prices: &PriceTable) -> Usage {
+        let n = |v: Option<&serde_json::Value>| v.and_then(serde_json::Value::as_u64).unwrap_or(0);
+        let input = n(usage.get("input_tokens").or_else(|| usage.get("prompt_tokens")));
+        let output = n(usage
+            .get("output_tokens")
+            .or_else(|| usage.get("completion_tokens")));
+        let input_details = usage
+            .get("input_tokens_details")
+            .or_else(|| usage.get("prompt_tokens_details"));
+        let cached = n(input_details.and_then(|d| d.get("cached_tokens")));
+        let cache_write = n(input_details.and_then(|d| d.get("cache_write_tokens")));
+        let reasoning = usage
+            .get("output_tokens_details")
+            .or_else(|| usage.get("completion_tokens_details"))
+            .and_then(|d| d.get("reasoning_tokens"))
+            .and_then(serde_json::Value::as_u64)
+            .filter(|r| *r > 0);
+        let total = usage
+            .get("total_tokens")
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(input + output);
+        let mut call = Usage {
+            request_count: 1,
+            cached_tokens: cached,
+            cache_write_tokens: cache_write,
+            input_tokens: input,
+            output_tokens: output,
+            total_tokens: total,
+            reasoning_tokens: reasoning,
+            total_cost: 0.0,
+        };
+        call.total_cost = prices.cost(model, &call);
+        call
+    }
+}
