@@ -1,1 +1,43 @@
+//! The HTTP server of agency-rs: the wire format of Agency Swarm's FastAPI server, on axum.
+//!
+//! - `POST /tool/{name}` for each tool (validated against the schema the model sees),
+//! - `GET /openapi.json`, `/docs` (Swagger UI) and `/redoc` (ReDoc), with every asset served by
+//!   the server itself,
+//! - bearer-token auth on the tool routes, CORS, a body limit, request logs at debug level.
+//!
+//! ```no_run
+//! use agency_core::{Tool, ToolError};
+//! use agency_http::{Server, ServerOptions};
+//!
+//! # async fn run() -> Result<(), agency_http::ServerError> {
+//! let add = Tool::builder("add")
+//!     .description("Add two integers and return the sum.")
+//!     .handler(|(a, b): (i64, i64), _ctx| async move { Ok::<_, ToolError>(a + b) });
+//! Server::builder()
+//!     .tool(add)
+//!     .options(ServerOptions::default().with_app_token_from_env("APP_TOKEN"))
+//!     .build()?
+//!     .serve()
+//!     .await
+//! # }
+//! ```
 
+mod auth;
+pub mod body;
+mod cors;
+mod error;
+pub mod openapi;
+mod options;
+pub mod routes;
+mod serve;
+mod server;
+mod server_error;
+mod trace;
+
+pub use auth::BearerAuth;
+pub use error::ApiError;
+pub use options::{
+    DEFAULT_APP_TOKEN_ENV, DEFAULT_BODY_LIMIT, DEFAULT_HOST, DEFAULT_PORT, ServerOptions,
+};
+pub use server::{Server, ServerBuilder};
+pub use server_error::ServerError;

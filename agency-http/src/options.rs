@@ -1,0 +1,182 @@
+//! The server's options (API.md §1, the `run_fastapi` equivalents).
+
+/// Default bind address.
+pub const DEFAULT_HOST: &str = "0.0.0.0";
+/// Default bind port.
+pub const DEFAULT_PORT: u16 = 8000;
+/// Default name of the environment variable that holds the bearer token.
+pub const DEFAULT_APP_TOKEN_ENV: &str = "APP_TOKEN";
+/// Default largest request body, in bytes (10 MiB).
+pub const DEFAULT_BODY_LIMIT: usize = 10 * 1024 * 1024;
+
+/// How the server listens, authenticates, and describes itself.
+///
+/// Fields are public so they can be set one by one; the `with_*` methods chain.
+///
+/// ```
+/// use agency_http::ServerOptions;
+///
+/// let options = ServerOptions::default()
+///     .with_port(9000)
+///     .with_app_token("s3cret")
+///     .with_cors_origins(["https://app.example.com"]);
+/// assert_eq!(options.server_url(), "http://localhost:9000");
+/// assert!(options.auth_enabled());
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ServerOptions {
+    /// Bind address (default `0.0.0.0`).
+    pub host: String,
+    /// Bind port (default `8000`).
+    pub port: u16,
+    /// The bearer token every protected route requires; `None` turns auth off (with one
+    /// warning when the server starts).
+    pub app_token: Option<String>,
+    /// Allowed CORS origins (default `["*"]`: any origin, without credentials).
+    pub cors_origins: Vec<String>,
+    /// Largest request body in bytes (default 10 MiB); larger ones are answered 413.
+    pub body_limit: usize,
+    /// `servers[0].url` of the OpenAPI document; `None` derives it from host and port.
+    pub server_url: Option<String>,
+    /// `info.title` of the OpenAPI document.
+    pub title: String,
+    /// `info.version` of the OpenAPI document.
+    pub version: String,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            host: DEFAULT_HOST.to_owned(),
+            port: DEFAULT_PORT,
+            app_token: None,
+            cors_origins: vec!["*".to_owned()],
+            body_limit: DEFAULT_BODY_LIMIT,
+            server_url: None,
+            title: "Agency API".to_owned(),
+            version: "0.1.0".to_owned(),
+        }
+    }
+}
+
+impl std::fmt::Debug for ServerOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerOptions")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("app_token", &self.app_token.as_ref().map(|_| "<redacted>"))
+            .field("cors_origins", &self.cors_origins)
+            .field("body_limit", &self.body_limit)
+            .field("server_url", &self.server_url)
+            .field("title", &self.title)
+            .field("version", &self.version)
+            .finish()
+    }
+}
+
+impl ServerOptions {
+    /// Sets the bind address.
+    pub fn with_host(mut self, host: impl Into<String>) -> Self {
+        self.host = host.into();
+        self
+    }
+
+    /// Sets the bind port.
+    pub fn with_port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+
+    /// Requires `Authorization: Bearer <token>` on protected routes. An empty token turns auth
+    /// off, like an unset environment variable.
+    pub fn with_app_token(mut self, token: impl Into<String>) -> Self {
+        let token = token.into();
+        self.app_token = (!token.is_empty()).then_some(token);
+        self
+    }
+
+    /// Reads the token from the environment variable `var` (the default is
+    /// [`DEFAULT_APP_TOKEN_ENV`]); unset, empty or not UTF-8 turns auth off.
+    pub fn with_app_token_from_env(mut self, var: &str) -> Self {
+        self.app_token = std::env::var(var).ok().filter(|t| !t.is_empty());
+        self
+    }
+
+    /// Sets the allowed CORS origins (`["*"]` for any).
+    pub fn with_cors_origins<I, S>(mut self, origins: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.cors_origins = origins.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets the largest request body, in bytes.
+    pub fn with_body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// Sets `servers[0].url` of the OpenAPI document.
+    pub fn with_server_url(mut self, url: impl Into<String>) -> Self {
+        self.server_url = Some(url.into());
+        self
+    }
+
+    /// Sets the title of the OpenAPI document and the docs pages.
+    pub fn with_title(mut self, title: impl Into<String>) -> Self {
+        self.title = title.into();
+        self
+    }
+
+    /// Sets the version in the OpenAPI document.
+    pub fn with_version(mut self, version: impl Into<String>) -> Self {
+        self.version = version.into();
+        self
+    }
+
+    /// Whether protected routes require a bearer token.
+    pub fn auth_enabled(&self) -> bool {
+        self.app_token.as_deref().is_some_and(|t| !t.is_empty())
+    }
+
+    /// The server's public URL: [`ServerOptions::server_url`] if set, else
+    /// `http://localhost:{port}` when the host is `0.0.0.0`, else `http://{host}:{port}`.
+    pub fn server_url(&self) -> String {
+        if let Some(url) = &self.server_url {
+            return url.clone();
+        }
+        let host = match self.host.as_str() {
+            "0.0.0.0" | "" => "localhost",
+            h if h.contains(':') && !h.starts_with('[') => {
+                return format!("http://[{h}]:{}", self.port);
+            }
+            h => h,
+        };
+        format!("http://{host}:{}", self.port)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_url_rules() {
+        let o = ServerOptions::default();
+        assert_eq!(o.server_url(), "http://localhost:8000");
+        assert_eq!(
+            o.clone().with_host("127.0.0.1").server_url(),
+            "http://127.0.0.1:8000"
+        );
+        assert_eq!(o.clone().with_host("::1").server_url(), "http://[::1]:8000");
+        assert_eq!(
+            o.clone().with_server_url("https://x.test").server_url(),
+            "https://x.test"
+        );
+        assert!(!o.clone().with_app_token("").auth_enabled());
+        assert!(!format!("{:?}", o.with_app_token("hidden")).contains("hidden"));
+    }
+}

@@ -1,0 +1,141 @@
+//! `GET /openapi.json`, `/docs` (Swagger UI) and `/redoc` (ReDoc): public routes whose assets
+//! are all compiled into the binary, so the pages work offline.
+//!
+//! Every URL in the pages is relative (`docs/swagger-ui.css`, `openapi.json`), so they keep
+//! working when the router is nested under a prefix.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::Path;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use utoipa_swagger_ui::Config;
+
+use crate::ApiError;
+
+/// The ReDoc standalone bundle (redoc 2.5.4 from npm, MIT licensed: see `assets/redoc/LICENSE`).
+static REDOC_JS: &[u8] = include_bytes!("../../assets/redoc/redoc.standalone.js");
+
+/// The public documentation routes for a document serialized as `openapi`.
+pub(crate) fn router(openapi: Bytes, title: &str) -> Router {
+    let swagger_config = Arc::new(Config::new(["openapi.json"]));
+    let docs_html = Html(swagger_page(title));
+    let redoc_html = Html(redoc_page(title));
+    Router::new()
+        .route(
+            "/openapi.json",
+            get(move || {
+                let openapi = openapi.clone();
+                async move { ([(header::CONTENT_TYPE, "application/json")], openapi) }
+            }),
+        )
+        .route("/docs", get(move || async move { docs_html }))
+        .route("/docs/", get(|| async { Redirect::permanent("../docs") }))
+        .route(
+            "/docs/{*file}",
+            get(move |Path(file): Path<String>| {
+                let config = swagger_config.clone();
+                async move { swagger_asset(&file, config) }
+            }),
+        )
+        .route("/redoc", get(move || async move { redoc_html }))
+        .route("/redoc/redoc.standalone.js", get(redoc_js))
+}
+
+fn swagger_asset(file: &str, config: Arc<Config<'static>>) -> Response {
+    match utoipa_swagger_ui::serve(file, config) {
+        Ok(Some(asset)) => {
+            let content_type = HeaderValue::from_str(&asset.content_type)
+                .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+            let mut response = (
+                [(header::CONTENT_TYPE, content_type)],
+                asset.bytes.into_owned(),
+            )
+                .into_response();
+            if asset.gzpipped {
+                response
+                    .headers_mut()
+                    .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            }
+            response
+        }
+        Ok(None) => ApiError::NotFound.into_response(),
+        Err(e) => ApiError::detail(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("Swagger UI asset '{file}' could not be prepared: {e}"),
+        )
+        .into_response(),
+    }
+}
+
+async fn redoc_js() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        REDOC_JS,
+    )
+}
+
+fn swagger_page(title: &str) -> String {
+    let title = escape_html(title);
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>{title} - Swagger UI</title>
+<link rel="stylesheet" type="text/css" href="docs/swagger-ui.css">
+<link rel="stylesheet" type="text/css" href="docs/index.css">
+<link rel="icon" type="image/png" href="docs/favicon-32x32.png" sizes="32x32">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="docs/swagger-ui-bundle.js" charset="UTF-8"></script>
+<script src="docs/swagger-ui-standalone-preset.js" charset="UTF-8"></script>
+<script src="docs/swagger-initializer.js" charset="UTF-8"></script>
+</body>
+</html>
+"#
+    )
+}
+
+fn redoc_page(title: &str) -> String {
+    let title = escape_html(title);
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>{title} - ReDoc</title>
+<style>body {{ margin: 0; padding: 0; }}</style>
+</head>
+<body>
+<redoc spec-url="openapi.json"></redoc>
+<script src="redoc/redoc.standalone.js"></script>
+</body>
+</html>
+"#
+    )
+}
+
+fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
