@@ -22,7 +22,10 @@
 //! assert_eq!(tool.definition()["parameters"]["properties"]["a"]["description"], "First addend");
 //! ```
 
+mod cli;
+
 pub use agency_core::*;
+pub use cli::{Error, Result, main};
 pub use agency_macros::tool;
 
 /// The HTTP server: routes, OpenAPI document, docs pages, auth, CORS.
