@@ -1,4 +1,20 @@
 //! Validation of tool arguments against the tool's JSON schema, with pydantic-style errors.
+//!
+//! The rules are pydantic v2's lax mode, so a client of the original Python server sees the same
+//! answers: `"2"`, `2.0` and `true` are valid integers, `"yes"` a valid boolean, but `2` is not a
+//! valid string. Every error is reported, each with its path, kind and message as pydantic
+//! writes them.
+
+mod array;
+mod issue;
+mod json;
+mod keywords;
+mod nullability;
+mod object;
+mod path;
+mod scalar;
+mod union;
+mod walker;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -59,6 +75,44 @@ impl fmt::Display for Loc {
 
 /// Validates `value` against `schema`, coercing where a lax client expects it, and returns the
 /// coerced value or every error found.
-pub fn validate(_schema: &Value, value: Value) -> Result<Value, Vec<FieldError>> {
-    Ok(value)
+///
+/// `schema` is a tool's parameters schema (strict or lenient, see [`crate::schema`]); `$ref`s
+/// point into its `$defs`. What it understands: `type` (one or several), `properties`,
+/// `required`, `additionalProperties`, `items`, `prefixItems`, `enum`, `const`,
+/// `anyOf`/`oneOf`/`allOf`, `$ref`, numeric bounds, `minLength`/`maxLength`,
+/// `minItems`/`maxItems`. Two rules go beyond JSON schema, for tools whose strict schema made
+/// optional fields required and nullable:
+///
+/// - a required property whose schema admits `null` may be omitted;
+/// - an explicit `null` for such a property reaches the tool as an absent field (so a
+///   `#[serde(default)]` field gets its default).
+///
+/// Errors have no `body` prefix in their `loc`; the HTTP layer adds it.
+///
+/// ```
+/// use agency_core::validate::validate;
+/// use serde_json::json;
+///
+/// let schema = json!({
+///     "type": "object",
+///     "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
+///     "required": ["a", "b"],
+///     "additionalProperties": false,
+/// });
+/// assert_eq!(validate(&schema, json!({"a": "2", "b": true})), Ok(json!({"a": 2, "b": 1})));
+///
+/// let errors = validate(&schema, json!({"a": "two", "c": 3})).unwrap_err();
+/// let kinds: Vec<_> = errors.iter().map(|e| e.kind.as_ref()).collect();
+/// assert_eq!(kinds, ["int_parsing", "missing", "extra_forbidden"]);
+/// assert_eq!(errors[1].to_string(), "b: Field required");
+/// ```
+pub fn validate(schema: &Value, value: Value) -> Result<Value, Vec<FieldError>> {
+    let mut value = value;
+    let mut walker = walker::Walker::new(schema);
+    walker.check(schema, &mut value, &path::Path::ROOT, 0);
+    if walker.errors.is_empty() {
+        Ok(value)
+    } else {
+        Err(walker.errors)
+    }
 }

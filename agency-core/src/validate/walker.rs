@@ -1,0 +1,247 @@
+//! The schema walker: follows the schema alongside the value, coerces in place and records every
+//! error with its path.
+
+use serde_json::Value;
+
+use super::FieldError;
+use super::issue::{self, Issue};
+use super::json::{compare_numbers, json_eq};
+use super::keywords::Keywords;
+use super::path::Path;
+use super::scalar::{self, Coerced};
+use crate::schema::reference;
+
+/// Schema steps allowed without consuming input (`$ref`, union branches): more means a cycle.
+const MAX_HOPS: u32 = 64;
+/// Nesting depth of the input beyond which validation stops (serde_json already stops at 128).
+const MAX_DEPTH: usize = 256;
+
+/// Walks one value against the schema `root`.
+pub(super) struct Walker<'s> {
+    pub(super) root: &'s Value,
+    pub(super) errors: Vec<FieldError>,
+    /// Probing for an exact match: no coercion, no change to the value, stop at the first error,
+    /// record nothing but `failed`.
+    pub(super) probe: bool,
+    pub(super) failed: bool,
+}
+
+impl<'s> Walker<'s> {
+    pub(super) fn new(root: &'s Value) -> Self {
+        Self {
+            root,
+            errors: Vec::new(),
+            probe: false,
+            failed: false,
+        }
+    }
+
+    /// Whether lax coercions apply (everywhere but exact-match probes).
+    pub(super) fn lax(&self) -> bool {
+        !self.probe
+    }
+
+    /// Whether a probe already failed, so the walk can stop.
+    pub(super) fn done(&self) -> bool {
+        self.probe && self.failed
+    }
+
+    /// Records an error at `path` about `input`.
+    pub(super) fn report(&mut self, path: &Path<'_>, issue: Issue, input: &Value) {
+        self.failed = true;
+        if self.probe {
+            return;
+        }
+        self.errors.push(FieldError {
+            kind: issue.kind.into(),
+            loc: path.to_locs(),
+            msg: issue.msg.into_owned(),
+            input: input.clone(),
+            ctx: issue.ctx,
+        });
+    }
+
+    /// Validates `value` (at `path`) against `schema`; `hops` counts schema steps taken since the
+    /// last step into the value.
+    pub(super) fn check(
+        &mut self,
+        schema: &'s Value,
+        value: &mut Value,
+        path: &Path<'_>,
+        hops: u32,
+    ) {
+        let Value::Object(map) = schema else {
+            return;
+        };
+        if hops > MAX_HOPS || path.len() > MAX_DEPTH {
+            self.report(path, issue::RECURSION_LOOP, value);
+            return;
+        }
+        let kw = Keywords::scan(map);
+        if let Some(reference) = kw.reference {
+            if let Some(target) = reference::resolve(self.root, reference) {
+                self.check(target, value, path, hops + 1);
+            }
+            if kw.len == 1 || self.done() {
+                return;
+            }
+        }
+        for branches in [kw.any_of, kw.one_of].into_iter().flatten() {
+            self.union(branches, value, path, hops);
+            if self.done() {
+                return;
+            }
+        }
+        for branch in kw.all_of.unwrap_or_default() {
+            self.check(branch, value, path, hops + 1);
+            if self.done() {
+                return;
+            }
+        }
+        if let Some(values) = kw.enumeration {
+            self.enumeration(&kw, values, value, path);
+            return;
+        }
+        if let Some(expected) = kw.constant {
+            if !json_eq(expected, value) {
+                self.report(path, issue::literal(expected), value);
+            }
+            return;
+        }
+        match kw.ty {
+            Some(Value::String(ty)) => self.typed(ty, &kw, value, path),
+            Some(Value::Array(types)) => self.multi_typed(types, &kw, value, path),
+            _ => match value {
+                Value::Object(_) if kw.has_object_keywords() => self.object(&kw, value, path),
+                Value::Array(_) if kw.has_array_keywords() => self.array(&kw, value, path),
+                _ => {}
+            },
+        }
+    }
+
+    /// Validates against one JSON type.
+    pub(super) fn typed(
+        &mut self,
+        ty: &str,
+        kw: &Keywords<'s>,
+        value: &mut Value,
+        path: &Path<'_>,
+    ) {
+        let result = match ty {
+            "integer" => scalar::integer(value, self.lax()),
+            "number" => scalar::number(value, self.lax()),
+            "string" => scalar::string(value),
+            "boolean" => scalar::boolean(value, self.lax()),
+            "null" => scalar::null(value),
+            "object" => return self.object(kw, value, path),
+            "array" => return self.array(kw, value, path),
+            _ => return,
+        };
+        match result {
+            Err(issue) => self.report(path, issue, value),
+            Ok(coerced) => self.constrain(kw, value, coerced, path),
+        }
+    }
+
+    /// Checks bounds and lengths on a valid scalar, then stores its coerced form. Errors show the
+    /// value as it was sent.
+    fn constrain(
+        &mut self,
+        kw: &Keywords<'s>,
+        value: &mut Value,
+        coerced: Coerced,
+        path: &Path<'_>,
+    ) {
+        let current = match &coerced {
+            Coerced::Keep => &*value,
+            Coerced::Replace(new) => new,
+        };
+        if let Some(issue) = scalar_constraint(kw, current) {
+            self.report(path, issue, value);
+            return;
+        }
+        if let Coerced::Replace(new) = coerced {
+            *value = new;
+        }
+    }
+
+    /// `enum`: one of the listed values, after the coercion of the enum's type if needed.
+    fn enumeration(
+        &mut self,
+        kw: &Keywords<'s>,
+        values: &'s [Value],
+        value: &mut Value,
+        path: &Path<'_>,
+    ) {
+        if values.iter().any(|v| json_eq(v, value)) {
+            return;
+        }
+        if self.lax()
+            && let Some(Value::String(ty)) = kw.ty
+        {
+            let coerced = match ty.as_str() {
+                "integer" => scalar::integer(value, true),
+                "number" => scalar::number(value, true),
+                "boolean" => scalar::boolean(value, true),
+                _ => Ok(Coerced::Keep),
+            };
+            if let Ok(Coerced::Replace(new)) = coerced
+                && values.iter().any(|v| json_eq(v, &new))
+            {
+                *value = new;
+                return;
+            }
+        }
+        let expected = values.iter().filter(|v| !v.is_null());
+        self.report(path, issue::enumeration(expected), value);
+    }
+}
+
+/// The first bound or length a valid scalar breaks.
+fn scalar_constraint(kw: &Keywords<'_>, value: &Value) -> Option<Issue> {
+    match value {
+        Value::Number(n) => kw.bounds.iter().flatten().find_map(|(keyword, limit)| {
+            let broken = match *keyword {
+                "multipleOf" => !is_multiple(n, limit),
+                _ => {
+                    let ordering = compare_numbers(n, limit)?;
+                    match *keyword {
+                        "minimum" => ordering.is_lt(),
+                        "exclusiveMinimum" => ordering.is_le(),
+                        "maximum" => ordering.is_gt(),
+                        "exclusiveMaximum" => ordering.is_ge(),
+                        _ => false,
+                    }
+                }
+            };
+            if broken {
+                issue::bound(keyword, limit)
+            } else {
+                None
+            }
+        }),
+        Value::String(s) if kw.min_length.is_some() || kw.max_length.is_some() => {
+            let chars = s.chars().count() as u64;
+            match (kw.min_length, kw.max_length) {
+                (Some(min), _) if chars < min => Some(issue::string_too_short(min)),
+                (_, Some(max)) if chars > max => Some(issue::string_too_long(max)),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Whether `n` is a multiple of `step` (exactly for integers).
+fn is_multiple(n: &serde_json::Number, step: &serde_json::Number) -> bool {
+    if let (Some(n), Some(step)) = (n.as_i64(), step.as_i64()) {
+        return step == 0 || n % step == 0;
+    }
+    match (n.as_f64(), step.as_f64()) {
+        (Some(n), Some(step)) if step != 0.0 => {
+            let ratio = n / step;
+            (ratio - ratio.round()).abs() <= 1e-9 * ratio.abs().max(1.0)
+        }
+        _ => true,
+    }
+}
