@@ -3,7 +3,7 @@
 //! Turn annotated Rust functions and structs into LLM tools, and serve them over HTTP with an
 //! OpenAPI document and docs pages.
 //!
-//! ```ignore
+//! ```
 //! use agency::prelude::*;
 //!
 //! /// Add two integers and return the sum.
@@ -17,16 +17,43 @@
 //!     a + b
 //! }
 //!
+//! /// Format a postal address from a street and a zip code.
+//! #[tool]
+//! struct Address {
+//!     /// Street name and number
+//!     street: String,
+//!     /// Numeric postal code
+//!     zip_code: u32,
+//! }
+//!
+//! impl Address {
+//!     async fn run(self, ctx: &ToolContext) -> Result<String, ToolError> {
+//!         Ok(format!("{}, {} (for {})", self.street, self.zip_code, ctx.agent().unwrap_or("HTTP")))
+//!     }
+//! }
+//!
 //! let tool = add::tool();
 //! assert_eq!(tool.name(), "add");
 //! assert_eq!(tool.definition()["parameters"]["properties"]["a"]["description"], "First addend");
+//!
+//! // Every #[tool] of the program, found without a hand-kept list.
+//! let tools = agency::Toolbox::discover().unwrap();
+//! assert!(tools.get("add").is_some() && tools.get("Address").is_some());
+//!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let args = serde_json::json!({"street": "1 Main St", "zip_code": 12345});
+//! let out = Address::tool().call(args, ToolContext::new()).await.unwrap();
+//! assert_eq!(out, "1 Main St, 12345 (for HTTP)");
+//! # });
 //! ```
+//!
+//! See [`tool`](macro@tool) for everything `#[tool]` accepts.
 
 mod cli;
 
 pub use agency_core::*;
-pub use cli::{Error, Result, main};
 pub use agency_macros::tool;
+pub use cli::{Error, Result, main};
 
 /// The HTTP server: routes, OpenAPI document, docs pages, auth, CORS.
 pub use agency_http as http;

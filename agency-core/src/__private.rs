@@ -36,6 +36,12 @@ pub struct WithContext;
 pub struct WithContextAsync;
 
 /// A `run` function of one of the accepted signatures.
+#[diagnostic::on_unimplemented(
+    message = "`{S}::run` does not have a signature a #[tool] struct's `run` can have",
+    label = "this #[tool] struct's `run` method",
+    note = "a #[tool] struct needs `fn run(self)` or `fn run(self, ctx: &ToolContext)` (sync or `async`), \
+            returning a serializable value or a `Result<T, E>` with `E: Display`"
+)]
 pub trait Run<S, M> {
     /// What calling `run` gives once awaited here.
     type Output;

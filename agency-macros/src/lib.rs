@@ -13,7 +13,170 @@ mod tool_fn;
 mod tool_meta;
 mod tool_struct;
 
-/// Turns a function or a struct into a tool. See the `agency` crate's documentation.
+/// Turns a function or a struct into a tool: a name, a description, a JSON schema of its input
+/// generated from the Rust types, and the code to run. The model calls it; the HTTP server
+/// serves it as `POST /tool/{name}`.
+///
+/// # On a function
+///
+/// The parameters are the tool's inputs; the doc comment is the tool's description and each
+/// parameter's doc comment its property's description. The function stays an ordinary function;
+/// `name::tool()` gives the [`Tool`](../agency/struct.Tool.html).
+///
+/// ```
+/// use agency::prelude::*;
+///
+/// /// Add two integers and return the sum.
+/// #[tool]
+/// fn add(
+///     /// First addend
+///     a: i64,
+///     /// Second addend
+///     b: i64,
+/// ) -> i64 {
+///     a + b
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// assert_eq!(add(40, 2), 42);
+///
+/// let tool = add::tool();
+/// assert_eq!(tool.name(), "add");
+/// assert_eq!(tool.description(), "Add two integers and return the sum.");
+/// let def = tool.definition();
+/// assert_eq!(def["parameters"]["properties"]["a"]["description"], "First addend");
+/// assert_eq!(def["parameters"]["required"], serde_json::json!(["a", "b"]));
+///
+/// let sum = tool.call(serde_json::json!({"a": 40, "b": 2}), ToolContext::new()).await;
+/// assert_eq!(sum.unwrap(), 42);
+/// # }
+/// ```
+///
+/// - **Parameters** may be of any type that is `Deserialize + JsonSchema` and owns its data:
+///   numbers, `String`, `bool`, `Vec<T>`, `Option<T>` (optional input), your own structs and
+///   enums (derive `serde::Deserialize` and `schemars::JsonSchema` on them). `#[serde(...)]` and
+///   `#[schemars(...)]` attributes on a parameter apply to its property
+///   (`#[serde(rename = "query")] q: String`).
+/// - **The context**: a parameter of type `&ToolContext` (or `ToolContext`) receives the call's
+///   [`ToolContext`](../agency/struct.ToolContext.html) (the agent, the user context, the
+///   cancellation); it is not part of the schema.
+/// - **The function** may be `async` or not, and return any `T: Serialize` (the tool's output)
+///   or a `Result<T, E>` where `E: Display` (`ToolError` or any error type): an `Err` fails the
+///   call with `ToolError::Failed(e.to_string())`, which the model sees and the HTTP server
+///   answers with `500 {"error": "..."}`. A panic is caught and reported as
+///   `ToolError::Panicked`.
+///
+/// ```
+/// use agency::prelude::*;
+///
+/// /// Greet someone on behalf of the calling agent.
+/// #[tool]
+/// async fn greet(name: String, ctx: &ToolContext) -> Result<String, ToolError> {
+///     if name.is_empty() {
+///         return Err(ToolError::new("the name is empty"));
+///     }
+///     Ok(format!("{} greets {name}", ctx.agent().unwrap_or("nobody")))
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let ctx = ToolContext::new().with_agent("Planner");
+/// let out = greet::tool().call(serde_json::json!({"name": "Ada"}), ctx).await;
+/// assert_eq!(out.unwrap(), "Planner greets Ada");
+///
+/// let err = greet::tool().call(serde_json::json!({"name": ""}), ToolContext::new()).await;
+/// assert_eq!(err.unwrap_err().to_string(), "the name is empty");
+/// # }
+/// ```
+///
+/// # On a struct
+///
+/// The fields are the inputs, the struct's doc comment is the description, and its `run`
+/// method is the code: `fn run(self)` or `fn run(self, ctx: &ToolContext)`, `async` or not,
+/// returning a value or a `Result` as above. `#[tool]` derives `Deserialize` and `JsonSchema` on
+/// the struct itself (naming serde and schemars through `agency`, so your crate needs neither):
+/// do not derive them yourself. `#[serde(...)]` and `#[schemars(...)]` attributes work as
+/// usual. `Address::tool()` gives the tool.
+///
+/// ```
+/// use agency::prelude::*;
+///
+/// /// Format a postal address from a street and a zip code.
+/// #[tool]
+/// struct Address {
+///     /// Street name and number
+///     street: String,
+///     /// Numeric postal code
+///     zip_code: u32,
+/// }
+///
+/// impl Address {
+///     async fn run(self, ctx: &ToolContext) -> Result<String, ToolError> {
+///         let country: Option<String> = ctx.user_context().get("country");
+///         Ok(format!("{}, {} {}", self.street, self.zip_code, country.unwrap_or_default()))
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let tool = Address::tool();
+/// assert_eq!(tool.name(), "Address");
+/// let ctx = ToolContext::new();
+/// ctx.user_context().set("country", "FR");
+/// let args = serde_json::json!({"street": "1 rue de la Paix", "zip_code": 75002});
+/// assert_eq!(tool.call(args, ctx).await.unwrap(), "1 rue de la Paix, 75002 FR");
+/// # }
+/// ```
+///
+/// # Options
+///
+/// `#[tool(name = "...", description = "...", strict = false)]`, each optional:
+///
+/// - `name`: the tool's name instead of the item's (it must match `^[a-zA-Z0-9_-]{1,64}$`,
+///   checked at compile time);
+/// - `description`: instead of the doc comment;
+/// - `strict`: `false` sends the tool to the model without OpenAI strict mode (default `true`;
+///   an input that cannot be strict, a map for example, makes the tool non-strict with a
+///   warning either way).
+///
+/// ```
+/// use agency::prelude::*;
+///
+/// /// Internal notes, not for the model.
+/// #[tool(name = "lookup-user", description = "Find a user by email.", strict = false)]
+/// fn lookup(email: String) -> Option<u64> {
+///     email.contains('@').then_some(7)
+/// }
+///
+/// let tool = lookup::tool();
+/// assert_eq!((tool.name(), tool.description()), ("lookup-user", "Find a user by email."));
+/// assert!(!tool.is_strict());
+/// ```
+///
+/// # Registration
+///
+/// Every `#[tool]` registers itself: `Toolbox::discover()` returns the tools of every crate
+/// linked into the program, with no list kept by hand. A crate that is only listed in
+/// `Cargo.toml` and never named in code is not linked: name it (`use my_tools as _;`). Two tools
+/// with one name are refused when they are collected, naming both places.
+///
+/// # What it refuses at compile time
+///
+/// An invalid tool name; a generic function or struct (`impl Trait` parameters included); a
+/// method (a `self` parameter); a parameter that is not a plain name, or two with one name; a
+/// borrowed parameter (`&str`: take `String`); a parameter type without `JsonSchema` or
+/// `Deserialize`; a struct without named fields, without a fitting `run`, or deriving
+/// `Deserialize`/`JsonSchema` itself; an unknown option; any other item.
+///
+/// # What it generates
+///
+/// For a function `add`: the function (minus its parameters' doc comments, which rustc would
+/// refuse), a hidden braced struct `add` (types and functions live in different namespaces, so
+/// `add(1, 2)` still calls the function) whose `add::tool()` builds the tool once and hands out
+/// clones, and an `inventory` registration. For a struct: the derives, an inherent
+/// `pub fn tool() -> Tool`, and the registration. A tool struct or function must not define
+/// another `tool` associated function.
 #[proc_macro_attribute]
 pub fn tool(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand(attr.into(), item.into()).into()

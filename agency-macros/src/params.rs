@@ -3,7 +3,6 @@
 
 use proc_macro2::{TokenStream, TokenTree};
 use syn::ext::IdentExt;
-use syn::visit_mut::VisitMut;
 use syn::{Attribute, FnArg, Ident, Pat, Signature, Type};
 
 use crate::docs;
@@ -17,8 +16,8 @@ pub(crate) enum Param {
         ident: Ident,
         /// Its doc comment and `#[serde]`/`#[schemars]` attributes, moved off the function.
         attrs: Vec<Attribute>,
-        /// Its type, with `self::`/`super::` paths adjusted to be written one module deeper.
-        ty: Type,
+        /// Its type.
+        ty: Box<Type>,
     },
     /// `&ToolContext` (`by_ref`) or `ToolContext`.
     Context {
@@ -94,12 +93,10 @@ pub(crate) fn take(sig: &mut Signature, errors: &mut Errors) -> Vec<Param> {
         }
         seen.push(ident.clone());
         check_input_type(&typed.ty, errors);
-        let mut ty = (*typed.ty).clone();
-        OneModuleDeeper.visit_type_mut(&mut ty);
         params.push(Param::Input {
             ident,
             attrs: field_attrs,
-            ty,
+            ty: typed.ty.clone(),
         });
     }
     params
@@ -169,26 +166,6 @@ fn find_impl_keyword(tokens: TokenStream) -> Option<proc_macro2::Span> {
     None
 }
 
-/// Rewrites `self::X` to `super::X` and `super::X` to `super::super::X`: input types are written
-/// in the generated module, one level below the function.
-struct OneModuleDeeper;
-
-impl VisitMut for OneModuleDeeper {
-    fn visit_path_mut(&mut self, path: &mut syn::Path) {
-        if path.leading_colon.is_none()
-            && let Some(first) = path.segments.first_mut()
-        {
-            if first.ident == "self" {
-                first.ident = Ident::new("super", first.ident.span());
-            } else if first.ident == "super" {
-                let span = first.ident.span();
-                path.segments.insert(0, Ident::new("super", span).into());
-            }
-        }
-        syn::visit_mut::visit_path_mut(self, path);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,7 +198,7 @@ mod tests {
         let Param::Input { ty, .. } = &params[2] else {
             panic!()
         };
-        assert_eq!(ty.to_token_stream().to_string(), "super :: B");
+        assert_eq!(ty.to_token_stream().to_string(), "self :: B");
     }
 
     #[test]
