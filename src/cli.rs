@@ -35,7 +35,10 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[derive(Debug, Parser)]
-#[command(about = "Serve and export the tools of this program (agency-rs).", version)]
+#[command(
+    about = "Serve and export the tools of this program (agency-rs).",
+    version
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -91,7 +94,13 @@ struct ServeArgs {
     #[arg(long, env = "AGENCY_APP_TOKEN_ENV", default_value = DEFAULT_APP_TOKEN_ENV, global = true)]
     app_token_env: String,
     /// Allowed CORS origins, comma-separated (`*`: any origin, without credentials).
-    #[arg(long, env = "AGENCY_CORS_ORIGINS", value_delimiter = ',', default_value = "*", global = true)]
+    #[arg(
+        long,
+        env = "AGENCY_CORS_ORIGINS",
+        value_delimiter = ',',
+        default_value = "*",
+        global = true
+    )]
     cors_origins: Vec<String>,
     /// Largest request body in bytes.
     #[arg(long, env = "AGENCY_BODY_LIMIT", default_value_t = DEFAULT_BODY_LIMIT, global = true)]
@@ -172,7 +181,11 @@ fn list() -> Result<()> {
     let tools = Toolbox::discover()?;
     println!("tools ({}):", tools.len());
     for tool in tools.iter() {
-        let strict = if tool.is_strict() { "strict" } else { "non-strict" };
+        let strict = if tool.is_strict() {
+            "strict"
+        } else {
+            "non-strict"
+        };
         let summary = tool.description().lines().next().unwrap_or_default();
         println!("  {:<24} {strict:<10} {summary}", tool.name());
         for warning in tool.warnings() {

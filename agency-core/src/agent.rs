@@ -139,6 +139,18 @@ impl Agent {
             || model.starts_with("gpt-5")
     }
 
+    /// Whether `self` and `other` are clones of one agent value.
+    pub fn ptr_eq(&self, other: &Agent) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
+    /// A copy of this agent with other instructions.
+    pub fn with_instructions(&self, instructions: impl Into<Cow<'static, str>>) -> Agent {
+        let mut def = (*self.0).clone();
+        def.instructions = instructions.into();
+        Agent(Arc::new(def))
+    }
+
     /// A copy of this agent with more tools (used by agencies to add `send_message` and
     /// `transfer_to_*`).
     pub fn with_extra_tools(&self, tools: impl IntoIterator<Item = Tool>) -> Agent {
@@ -258,7 +270,11 @@ impl AgentBuilder {
                 (schema::to_lenient(&raw), false)
             }
         };
-        self.0.output = Some(OutputSchema { name, schema, strict });
+        self.0.output = Some(OutputSchema {
+            name,
+            schema,
+            strict,
+        });
         self
     }
     /// The most model turns one run takes (default 25).

@@ -93,24 +93,33 @@ impl RunEvent {
                 if let Some(item_id) = event.get("item_id") {
                     out["item_id"] = item_id.clone();
                 }
-                if let Some(item) = event.get("item") {
-                    if let Some(id) = item.get("call_id").or_else(|| item.get("id")) {
-                        out["call_id"] = id.clone();
-                    }
+                if let Some(item) = event.get("item")
+                    && let Some(id) = item.get("call_id").or_else(|| item.get("id"))
+                {
+                    out["call_id"] = id.clone();
                 }
                 (meta, out)
             }
-            RunEvent::ToolCalled { meta, item } => (meta, run_item("tool_called", "tool_call_item", item, None)),
+            RunEvent::ToolCalled { meta, item } => {
+                (meta, run_item("tool_called", "tool_call_item", item, None))
+            }
             RunEvent::ToolOutput { meta, item, output } => (
                 meta,
-                run_item("tool_output", "tool_call_output_item", item, Some(("output", output.clone()))),
+                run_item(
+                    "tool_output",
+                    "tool_call_output_item",
+                    item,
+                    Some(("output", output.clone())),
+                ),
             ),
-            RunEvent::MessageOutput { meta, item } => {
-                (meta, run_item("message_output_created", "message_output_item", item, None))
-            }
-            RunEvent::HandoffRequested { meta, item } => {
-                (meta, run_item("handoff_requested", "handoff_call_item", item, None))
-            }
+            RunEvent::MessageOutput { meta, item } => (
+                meta,
+                run_item("message_output_created", "message_output_item", item, None),
+            ),
+            RunEvent::HandoffRequested { meta, item } => (
+                meta,
+                run_item("handoff_requested", "handoff_call_item", item, None),
+            ),
             RunEvent::HandoffOccurred { meta, item, target } => (
                 meta,
                 run_item(

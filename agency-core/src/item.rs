@@ -86,7 +86,9 @@ pub fn user_message(text: &str) -> Value {
 
 /// The `type` of an item (`message` when absent).
 pub fn kind(item: &Value) -> &str {
-    item.get("type").and_then(Value::as_str).unwrap_or("message")
+    item.get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("message")
 }
 
 /// The text of an assistant message item (its `output_text` parts joined), or `None`.

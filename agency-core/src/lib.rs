@@ -4,6 +4,7 @@
 //! Most users depend on the `agency` facade crate and never name this crate; everything here is
 //! re-exported there.
 
+pub mod agency;
 pub mod agent;
 mod context;
 mod error;
@@ -21,6 +22,7 @@ pub mod validate;
 #[doc(hidden)]
 pub mod __private;
 
+pub use agency::{Agency, AgencyBuilder, AgencyError, AgencyRegistration, IntoAgency, IntoAgent};
 pub use agent::{Agent, AgentBuilder, AgentError};
 pub use context::{ToolContext, UserContext};
 pub use error::{RegistryError, ToolError};

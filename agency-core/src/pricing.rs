@@ -118,9 +118,15 @@ impl PriceTable {
     /// The cost in USD of one call of `model` with `usage` (API.md §14).
     pub fn cost(&self, model: &str, usage: &Usage) -> f64 {
         let Some(p) = self.price(model) else {
-            let mut logged = self.0.unknown_logged.lock().unwrap_or_else(|p| p.into_inner());
+            let mut logged = self
+                .0
+                .unknown_logged
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
             if logged.insert(model.to_owned()) {
-                tracing::info!("no price known for model '{model}': its calls cost 0 (add one with PriceTable::global().set)");
+                tracing::info!(
+                    "no price known for model '{model}': its calls cost 0 (add one with PriceTable::global().set)"
+                );
             }
             return 0.0;
         };

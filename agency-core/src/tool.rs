@@ -220,10 +220,50 @@ impl ToolBuilder {
             Box::pin(async move {
                 let output = fut.await?;
                 serde_json::to_value(output).map_err(|e| {
-                    ToolError::Failed(format!("the tool's output could not be turned into JSON: {e}"))
+                    ToolError::Failed(format!(
+                        "the tool's output could not be turned into JSON: {e}"
+                    ))
                 })
             })
         });
+        self.finish(parameters, strict, warnings, handler)
+    }
+
+    /// Finishes the tool with a JSON schema given as a value and a handler that takes the
+    /// (validated) arguments as JSON: for tools whose input is only known at run time.
+    ///
+    /// `parameters` is sent to the model as it is (write it in strict form when `strict`).
+    ///
+    /// ```
+    /// use agency_core::{Tool, ToolError};
+    /// use serde_json::json;
+    ///
+    /// let echo = Tool::builder("echo").json_handler(
+    ///     json!({"type": "object", "properties": {"text": {"type": "string"}},
+    ///            "required": ["text"], "additionalProperties": false}),
+    ///     |args, _ctx| async move { Ok::<_, ToolError>(args["text"].clone()) },
+    /// );
+    /// assert!(echo.is_strict());
+    /// ```
+    pub fn json_handler<F, Fut>(self, parameters: Value, handler: F) -> Tool
+    where
+        F: Fn(Value, ToolContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Value, ToolError>> + Send + 'static,
+    {
+        let strict = self.strict;
+        let handler: Box<Handler> = Box::new(move |args: Value, ctx: ToolContext| {
+            Box::pin(handler(args, ctx)) as ToolFuture
+        });
+        self.finish(parameters, strict, Vec::new(), handler)
+    }
+
+    fn finish(
+        self,
+        parameters: Value,
+        strict: bool,
+        warnings: Vec<String>,
+        handler: Box<Handler>,
+    ) -> Tool {
         Tool(Arc::new(Inner {
             name: self.name,
             description: self.description,

@@ -54,7 +54,9 @@ impl Usage {
     /// field names), priced at `model` with `prices`.
     pub fn from_openai(usage: &serde_json::Value, model: &str, prices: &PriceTable) -> Usage {
         let n = |v: Option<&serde_json::Value>| v.and_then(serde_json::Value::as_u64).unwrap_or(0);
-        let input = n(usage.get("input_tokens").or_else(|| usage.get("prompt_tokens")));
+        let input = n(usage
+            .get("input_tokens")
+            .or_else(|| usage.get("prompt_tokens")));
         let output = n(usage
             .get("output_tokens")
             .or_else(|| usage.get("completion_tokens")));

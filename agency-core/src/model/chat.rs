@@ -79,11 +79,16 @@ fn to_messages(items: &[Value]) -> Vec<Value> {
                 let joined = out.last_mut().and_then(|last| {
                     let open = last.get("role") == Some(&json!("assistant"))
                         && last.get("tool_calls").is_some();
-                    if open { last.get_mut("tool_calls")?.as_array_mut() } else { None }
+                    if open {
+                        last.get_mut("tool_calls")?.as_array_mut()
+                    } else {
+                        None
+                    }
                 });
                 match joined {
                     Some(calls) => calls.push(call),
-                    None => out.push(json!({"role": "assistant", "content": null, "tool_calls": [call]})),
+                    None => out
+                        .push(json!({"role": "assistant", "content": null, "tool_calls": [call]})),
                 }
             }
             "function_call_output" => out.push(json!({
@@ -124,7 +129,9 @@ fn content(content: Option<&Value>, role: &str) -> Value {
                 let url = p.get("image_url").cloned().unwrap_or(Value::Null);
                 Some(json!({"type": "image_url", "image_url": {"url": url}}))
             }
-            Some("input_file") => Some(json!({"type": "file", "file": {"file_id": p.get("file_id")}})),
+            Some("input_file") => {
+                Some(json!({"type": "file", "file": {"file_id": p.get("file_id")}}))
+            }
             _ => None,
         })
         .collect();
@@ -217,7 +224,12 @@ where
                     } else {
                         call.id
                     };
-                    events.extend(st.synth.function_call(&id, &call.name, &call.arguments).into_iter().map(Ok));
+                    events.extend(
+                        st.synth
+                            .function_call(&id, &call.name, &call.arguments)
+                            .into_iter()
+                            .map(Ok),
+                    );
                 }
                 let usage = responses_usage(&st.usage);
                 events.extend(st.synth.finish(usage).into_iter().map(Ok));

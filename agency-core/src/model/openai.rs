@@ -67,9 +67,13 @@ impl Model for OpenAiModel {
 
 fn http() -> Result<reqwest::Client, ModelError> {
     static HTTP: OnceLock<Result<reqwest::Client, String>> = OnceLock::new();
-    HTTP.get_or_init(|| reqwest::Client::builder().build().map_err(|e| e.to_string()))
-        .clone()
-        .map_err(ModelError::Config)
+    HTTP.get_or_init(|| {
+        reqwest::Client::builder()
+            .build()
+            .map_err(|e| e.to_string())
+    })
+    .clone()
+    .map_err(ModelError::Config)
 }
 
 fn client(config: &ClientConfig) -> Result<Client<OpenAIConfig>, ModelError> {
@@ -178,7 +182,10 @@ fn root_cause(e: &dyn std::error::Error) -> String {
 
 /// Drops events that async-openai could not read (unknown or malformed), with a log line; a
 /// transport error ends the stream with an error.
-fn skip_bad_events<S>(stream: S, url: String) -> impl Stream<Item = Result<Value, ModelError>> + Send
+fn skip_bad_events<S>(
+    stream: S,
+    url: String,
+) -> impl Stream<Item = Result<Value, ModelError>> + Send
 where
     S: Stream<Item = Result<Value, OpenAIError>> + Send,
 {
@@ -190,7 +197,9 @@ where
                 None
             }
             Err(OpenAIError::JSONDeserialize(e, content)) => {
-                tracing::warn!("skipping a model stream event that is not JSON ({e}): {content:.200}");
+                tracing::warn!(
+                    "skipping a model stream event that is not JSON ({e}): {content:.200}"
+                );
                 None
             }
             Err(other) => Some(Err(map_error(other, &url))),
@@ -200,7 +209,10 @@ where
 }
 
 /// Ends the stream with [`ModelError::Timeout`] when no event arrives within `timeout`.
-fn with_timeout<S>(stream: S, timeout: Duration) -> impl Stream<Item = Result<Value, ModelError>> + Send
+fn with_timeout<S>(
+    stream: S,
+    timeout: Duration,
+) -> impl Stream<Item = Result<Value, ModelError>> + Send
 where
     S: Stream<Item = Result<Value, ModelError>> + Send,
 {

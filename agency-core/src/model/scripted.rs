@@ -1,8 +1,8 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
-use futures::future::BoxFuture;
 use futures::StreamExt;
+use futures::future::BoxFuture;
 use serde_json::{Value, json};
 
 use super::{Model, ModelError, ModelRequest, ModelStream, ResponseSynth};
@@ -52,12 +52,18 @@ impl ScriptedModel {
 
     /// Appends turns to the script.
     pub fn push(&self, turn: ScriptedTurn) {
-        self.script.lock().unwrap_or_else(|p| p.into_inner()).push_back(turn);
+        self.script
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push_back(turn);
     }
 
     /// The requests received so far.
     pub fn requests(&self) -> Vec<ModelRequest> {
-        self.requests.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Reports no usage (as some compatible servers do).
@@ -76,9 +82,14 @@ impl Model for ScriptedModel {
             .pop_front()
             .unwrap_or_else(|| ScriptedTurn::text("done"));
         let mut synth = ResponseSynth::new(&request.model);
-        self.requests.lock().unwrap_or_else(|p| p.into_inner()).push(request);
+        self.requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(request);
         let usage = match self.usage {
-            Some((input, output)) => json!({"input_tokens": input, "output_tokens": output, "total_tokens": input + output}),
+            Some((input, output)) => {
+                json!({"input_tokens": input, "output_tokens": output, "total_tokens": input + output})
+            }
             None => Value::Null,
         };
         Box::pin(async move {

@@ -25,6 +25,8 @@ pub struct RunConfig {
     pub max_turns: Option<u32>,
     /// Cancels the run.
     pub control: RunControl,
+    /// Keeps the conversation server-side under this id (agencies with a thread store).
+    pub chat_id: Option<String>,
 }
 
 impl std::fmt::Debug for RunConfig {
@@ -35,6 +37,7 @@ impl std::fmt::Debug for RunConfig {
             .field("additional_instructions", &self.additional_instructions)
             .field("history_len", &self.history.len())
             .field("max_turns", &self.max_turns)
+            .field("chat_id", &self.chat_id)
             .finish_non_exhaustive()
     }
 }

@@ -9,7 +9,9 @@ pub enum RunError {
     #[error("{0}")]
     Model(#[from] ModelError),
     /// The run used all its turns without a final answer.
-    #[error("the agent '{agent}' used all {max_turns} turns without a final answer (raise max_turns, or check for a tool loop)")]
+    #[error(
+        "the agent '{agent}' used all {max_turns} turns without a final answer (raise max_turns, or check for a tool loop)"
+    )]
     MaxTurns {
         /// The agent.
         agent: String,
@@ -27,6 +29,17 @@ pub enum RunError {
         /// Why.
         reason: String,
     },
+    /// The message was addressed to an agent the agency does not have.
+    #[error("Invalid agent name. Available agents: {available:?}")]
+    UnknownAgent {
+        /// The name given.
+        name: String,
+        /// The agency's agents.
+        available: Vec<String>,
+    },
+    /// The conversation could not be loaded or saved.
+    #[error("{0}")]
+    Store(String),
     /// Another failure.
     #[error("{0}")]
     Other(String),

@@ -21,12 +21,15 @@
 
 mod cancel;
 mod config;
-mod engine;
+mod crew;
+pub(crate) mod engine;
 mod error;
 mod stream;
 
 pub use cancel::{CancelMode, RunControl};
 pub use config::RunConfig;
+pub(crate) use crew::Crew;
+pub use crew::{SEND_MESSAGE, transfer_tool_name};
 pub use error::{RunError, RunFailure};
 pub use stream::RunStream;
 
@@ -90,11 +93,23 @@ impl Agent {
         input: impl Into<RunInput>,
         config: RunConfig,
     ) -> Result<RunOutput, RunFailure> {
-        engine::run(self.clone(), input.into(), config, None).await
+        engine::run(
+            std::sync::Arc::new(crew::Crew::solo(self.clone())),
+            self.clone(),
+            input.into(),
+            config,
+            None,
+        )
+        .await
     }
 
     /// Runs the agent, streaming its events. Dropping the stream cancels the run.
     pub fn run_streamed(&self, input: impl Into<RunInput>, config: RunConfig) -> RunStream {
-        RunStream::start(self.clone(), input.into(), config)
+        RunStream::start(
+            std::sync::Arc::new(crew::Crew::solo(self.clone())),
+            self.clone(),
+            input.into(),
+            config,
+        )
     }
 }

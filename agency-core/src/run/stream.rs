@@ -5,7 +5,9 @@ use futures::Stream;
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::DropGuard;
 
-use super::{RunConfig, RunControl, RunFailure, RunInput, RunOutput, engine};
+use std::sync::Arc;
+
+use super::{Crew, RunConfig, RunControl, RunFailure, RunInput, RunOutput, engine};
 use crate::Agent;
 use crate::event::RunEvent;
 
@@ -21,14 +23,30 @@ pub struct RunStream {
 }
 
 impl RunStream {
-    pub(crate) fn start(agent: Agent, input: RunInput, config: RunConfig) -> RunStream {
+    pub(crate) fn start(
+        crew: Arc<Crew>,
+        agent: Agent,
+        input: RunInput,
+        config: RunConfig,
+    ) -> RunStream {
+        let control = config.control.clone();
+        RunStream::spawn(control, move |sink| {
+            engine::run(crew, agent, input, config, sink)
+        })
+    }
+
+    /// Spawns `run` with a channel for its events.
+    pub(crate) fn spawn<F, Fut>(control: RunControl, run: F) -> RunStream
+    where
+        F: FnOnce(engine::Sink) -> Fut,
+        Fut: std::future::Future<Output = Result<RunOutput, RunFailure>> + Send + 'static,
+    {
         let (tx, events) = mpsc::channel(64);
         let (result_tx, result) = oneshot::channel();
-        let control = config.control.clone();
         let guard = control.token().clone().drop_guard();
+        let fut = run(Some(tx));
         tokio::spawn(async move {
-            let out = engine::run(agent, input, config, Some(tx)).await;
-            let _ = result_tx.send(out);
+            let _ = result_tx.send(fut.await);
         });
         RunStream {
             events,
@@ -49,7 +67,9 @@ impl RunStream {
         match (&mut self.result).await {
             Ok(out) => out,
             Err(_) => Err(RunFailure {
-                error: super::RunError::Other("the run task ended without a result (it panicked)".into()),
+                error: super::RunError::Other(
+                    "the run task ended without a result (it panicked)".into(),
+                ),
                 new_items: Vec::new(),
                 usage: crate::Usage::default(),
             }),

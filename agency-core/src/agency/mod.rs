@@ -1,0 +1,137 @@
+//! Agencies: agents joined by communication flows (`send_message`) and handoffs.
+//!
+//! ```
+//! use agency_core::{Agency, Agent};
+//!
+//! let ceo = Agent::builder("CEO").description("Runs the company.").build();
+//! let dev = Agent::builder("Developer").description("Writes code.").build();
+//! let agency = Agency::builder("Dev Shop").entry(ceo.clone()).flow(ceo, dev).build().unwrap();
+//! assert_eq!(agency.route_name(), "Dev_Shop");
+//! assert_eq!(agency.agent_names(), ["CEO", "Developer"]);
+//! let ceo = agency.agent("CEO").unwrap();
+//! assert!(ceo.tools().iter().any(|t| t.name() == "send_message"));
+//! ```
+
+mod builder;
+mod metadata;
+mod registration;
+mod run;
+mod store;
+mod tools;
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+pub use builder::{AgencyBuilder, AgencyError, IntoAgency, IntoAgent};
+pub use registration::AgencyRegistration;
+pub use store::{InMemoryThreadStore, StoreError, ThreadStore};
+
+use crate::Agent;
+use crate::run::Crew;
+
+/// A set of agents with entry points and directed flows between them. Cloning is cheap.
+#[derive(Clone)]
+pub struct Agency(Arc<AgencyDef>);
+
+struct AgencyDef {
+    name: String,
+    /// Agent names in order: entry points first, then as added.
+    order: Vec<String>,
+    entry_points: Vec<String>,
+    crew: Arc<Crew>,
+    /// The agents as the user defined them (without the added tools), for metadata.
+    own_tools: std::collections::BTreeMap<String, Vec<crate::Tool>>,
+    flows: Vec<(String, String)>,
+    handoffs: Vec<(String, String)>,
+    shared_instructions: String,
+    user_context: Map<String, Value>,
+    store: Option<Arc<dyn ThreadStore>>,
+}
+
+impl std::fmt::Debug for Agency {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Agency")
+            .field("name", &self.0.name)
+            .field("agents", &self.0.order)
+            .field("entry_points", &self.0.entry_points)
+            .field("flows", &self.0.flows)
+            .field("handoffs", &self.0.handoffs)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Agency {
+    /// Starts building an agency named `name`.
+    pub fn builder(name: impl Into<String>) -> AgencyBuilder {
+        AgencyBuilder::new(name.into())
+    }
+
+    /// The agency's name.
+    pub fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// Its route name: the name with spaces replaced by `_` (`/{route_name}/get_response`).
+    pub fn route_name(&self) -> String {
+        self.0.name.replace(' ', "_")
+    }
+
+    /// Agent names, entry points first.
+    pub fn agent_names(&self) -> &[String] {
+        &self.0.order
+    }
+
+    /// The agents, entry points first, each with the tools the agency added
+    /// (`send_message`, `transfer_to_*`, shared tools).
+    pub fn agents(&self) -> impl Iterator<Item = &Agent> {
+        self.0
+            .order
+            .iter()
+            .filter_map(|n| self.0.crew.agents.get(n))
+    }
+
+    /// The agent named `name`.
+    pub fn agent(&self, name: &str) -> Option<&Agent> {
+        self.0.crew.agents.get(name)
+    }
+
+    /// The entry points (the agents a user may talk to first).
+    pub fn entry_points(&self) -> &[String] {
+        &self.0.entry_points
+    }
+
+    /// The agent that gets a message with no `recipient_agent`: the first entry point.
+    pub fn default_recipient(&self) -> &str {
+        self.0
+            .entry_points
+            .first()
+            .map(String::as_str)
+            .unwrap_or_default()
+    }
+
+    /// Communication flows `(sender, recipient)`.
+    pub fn flows(&self) -> &[(String, String)] {
+        &self.0.flows
+    }
+
+    /// Handoffs `(from, to)`.
+    pub fn handoffs(&self) -> &[(String, String)] {
+        &self.0.handoffs
+    }
+
+    /// Instructions every agent gets before its own.
+    pub fn shared_instructions(&self) -> &str {
+        &self.0.shared_instructions
+    }
+
+    /// The agency's own user context (a request's is merged over it).
+    pub fn user_context(&self) -> &Map<String, Value> {
+        &self.0.user_context
+    }
+
+    /// The thread store, if conversations are kept server-side.
+    pub fn thread_store(&self) -> Option<&Arc<dyn ThreadStore>> {
+        self.0.store.as_ref()
+    }
+}
