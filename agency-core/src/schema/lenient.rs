@@ -34,9 +34,9 @@ fn clean(schema: &mut Value) {
     let Value::Object(map) = schema else {
         return;
     };
-    map.remove("$schema");
+    map.shift_remove("$schema");
     if is_numeric(map) {
-        map.remove("format");
+        map.shift_remove("format");
     }
     for (key, value) in map.iter_mut() {
         let key = key.as_str();

@@ -75,7 +75,7 @@ pub fn to_strict(schema: &Value) -> Result<Value, StrictSchemaError> {
     let mut out = root.clone();
     let mut definitions = Vec::new();
     for keyword in ["$defs", "definitions"] {
-        if let Some(mut defs) = out.remove(keyword) {
+        if let Some(mut defs) = out.shift_remove(keyword) {
             if let Value::Object(defs) = &mut defs {
                 for (name, def) in defs.iter_mut() {
                     rewriter.node(def, &SchemaPath::definition(name), 0)?;
@@ -120,8 +120,8 @@ impl Rewriter<'_> {
                 });
             }
         };
-        map.remove("$schema");
-        map.remove("default");
+        map.shift_remove("$schema");
+        map.shift_remove("default");
         merge_single_all_of(map);
         if map.contains_key("$ref") && map.len() > 1 {
             self.inline_ref(map, at)?;
@@ -146,11 +146,11 @@ impl Rewriter<'_> {
             self.array(map, at, depth)?;
         }
         if is_numeric(map) {
-            map.remove("format");
+            map.shift_remove("format");
         } else if let Some(format) = map.get("format").and_then(Value::as_str)
             && !STRICT_STRING_FORMATS.contains(&format)
         {
-            map.remove("format");
+            map.shift_remove("format");
         }
         rename_one_of(map);
         for keyword in ["anyOf", "allOf"] {
@@ -183,7 +183,7 @@ impl Rewriter<'_> {
         match map.get("unevaluatedProperties") {
             None => {}
             Some(Value::Bool(false)) => {
-                map.remove("unevaluatedProperties");
+                map.shift_remove("unevaluatedProperties");
             }
             Some(_) => return Err(StrictSchemaError::Map { at: at.clone() }),
         }
@@ -247,8 +247,8 @@ impl Rewriter<'_> {
             });
         };
         let mut merged = target.clone();
-        merged.remove("$defs");
-        merged.remove("definitions");
+        merged.shift_remove("$defs");
+        merged.shift_remove("definitions");
         for (key, value) in std::mem::take(map) {
             if key != "$ref" {
                 merged.insert(key, value);
@@ -279,7 +279,7 @@ fn merge_single_all_of(map: &mut Map<String, Value>) {
     if !single {
         return;
     }
-    if let Some(Value::Array(mut branches)) = map.remove("allOf")
+    if let Some(Value::Array(mut branches)) = map.shift_remove("allOf")
         && let Some(Value::Object(branch)) = branches.pop()
     {
         for (key, value) in branch {
@@ -295,7 +295,7 @@ fn rename_one_of(map: &mut Map<String, Value>) {
     }
     if let Some(Value::Array(_)) = map.get("anyOf") {
         if let (Some(Value::Array(one_of)), Some(Value::Array(any_of))) =
-            (map.remove("oneOf"), map.get_mut("anyOf"))
+            (map.shift_remove("oneOf"), map.get_mut("anyOf"))
         {
             any_of.extend(one_of);
         }
@@ -327,7 +327,7 @@ fn make_nullable(schema: &mut Value) {
     if wrap {
         let mut inner = std::mem::take(map);
         for keyword in ["description", "title"] {
-            if let Some(value) = inner.remove(keyword) {
+            if let Some(value) = inner.shift_remove(keyword) {
                 map.insert(keyword.to_owned(), value);
             }
         }
