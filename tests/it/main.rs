@@ -1,5 +1,6 @@
 //! Integration tests of agency-rs, in one binary to keep link time down.
 
+mod agency;
 mod agents;
 mod fake_openai;
 mod http_tools;

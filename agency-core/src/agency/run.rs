@@ -41,7 +41,7 @@ impl Agency {
     fn prepare(
         &self,
         recipient: Option<&str>,
-        mut config: RunConfig,
+        config: RunConfig,
     ) -> Result<(crate::Agent, RunConfig), RunError> {
         let name = recipient.unwrap_or_else(|| self.default_recipient());
         let agent = self
@@ -51,9 +51,13 @@ impl Agency {
                 name: name.to_owned(),
                 available: self.agent_names().to_vec(),
             })?;
-        let context = UserContext::from_map(self.user_context().clone());
-        context.merge(config.user_context.snapshot());
-        config.user_context = context;
+        // The agency's context fills in what the request's lacks (the request wins). It is merged
+        // into the caller's own handle rather than a fresh one, so that, as with `Agent::run`, the
+        // caller sees what the tools wrote; the agency's own map is only copied, never changed.
+        let request = config.user_context.snapshot();
+        let merged = UserContext::from_map(self.user_context().clone());
+        merged.merge(request);
+        config.user_context.merge(merged.snapshot());
         Ok((agent, config))
     }
 
