@@ -24,7 +24,7 @@ pub fn invoke<S, M, F: Run<S, M>>(
     this: S,
     ctx: &ToolContext,
 ) -> impl Future<Output = F::Output> {
-    f.run(this, ctx)
+    f.__agency_run(this, ctx)
 }
 
 /// Marker: `fn run(self)` or `async fn run(self)`.
@@ -46,26 +46,26 @@ pub trait Run<S, M> {
     /// What calling `run` gives once awaited here.
     type Output;
     /// Calls it.
-    fn run(self, this: S, ctx: &ToolContext) -> impl Future<Output = Self::Output>;
+    fn __agency_run(self, this: S, ctx: &ToolContext) -> impl Future<Output = Self::Output>;
 }
 
 impl<S, R, F: FnOnce(S) -> R> Run<S, NoContext> for F {
     type Output = R;
-    fn run(self, this: S, _ctx: &ToolContext) -> impl Future<Output = R> {
+    fn __agency_run(self, this: S, _ctx: &ToolContext) -> impl Future<Output = R> {
         std::future::ready(self(this))
     }
 }
 
 impl<S, R, F: FnOnce(S, &ToolContext) -> R> Run<S, WithContext> for F {
     type Output = R;
-    fn run(self, this: S, ctx: &ToolContext) -> impl Future<Output = R> {
+    fn __agency_run(self, this: S, ctx: &ToolContext) -> impl Future<Output = R> {
         std::future::ready(self(this, ctx))
     }
 }
 
 impl<S, R, F: AsyncFnOnce(S, &ToolContext) -> R> Run<S, WithContextAsync> for F {
     type Output = R;
-    fn run(self, this: S, ctx: &ToolContext) -> impl Future<Output = R> {
+    fn __agency_run(self, this: S, ctx: &ToolContext) -> impl Future<Output = R> {
         self(this, ctx)
     }
 }

@@ -31,3 +31,16 @@ pub(crate) fn private_crate_str(runtime: &TokenStream, krate: &str) -> String {
     // The token spacing (`:: agency :: x`) is fine: both derives parse the string as a path.
     format!("{runtime} :: __private :: {krate}")
 }
+
+/// `runtime` with every token at `span`, so that errors about generated code naming it point
+/// at the user's item rather than at `#[tool]`.
+pub(crate) fn respanned(runtime: &TokenStream, span: Span) -> TokenStream {
+    runtime
+        .clone()
+        .into_iter()
+        .map(|mut token| {
+            token.set_span(span);
+            token
+        })
+        .collect()
+}

@@ -15,9 +15,14 @@ impl Errors {
         }
     }
 
+    /// Adds a `message` pointing at `tokens` (all of them, not only the first).
+    pub(crate) fn at(&mut self, tokens: impl quote::ToTokens, message: impl std::fmt::Display) {
+        self.push(syn::Error::new_spanned(tokens, message));
+    }
+
     /// Adds a `message` at `span`.
-    pub(crate) fn at(&mut self, span: impl syn::spanned::Spanned, message: impl std::fmt::Display) {
-        self.push(syn::Error::new(span.span(), message));
+    pub(crate) fn at_span(&mut self, span: proc_macro2::Span, message: impl std::fmt::Display) {
+        self.push(syn::Error::new(span, message));
     }
 
     /// Whether nothing was reported.

@@ -197,7 +197,7 @@ fn expand(
         Ok(syn::Item::Fn(f)) => tool_fn::expand(options, f, &rt, errors),
         Ok(syn::Item::Struct(s)) => tool_struct::expand(options, s, &rt, errors),
         Ok(other) => {
-            errors.at(
+            errors.at_span(
                 item_keyword_span(&other),
                 "#[tool] goes on a function (its parameters are the tool's inputs) or on a struct \
                  with named fields (its fields are the inputs, its `run` method the code)",

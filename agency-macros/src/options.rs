@@ -33,24 +33,51 @@ impl Options {
             None => return Err(meta.error(format!("unknown option; {ACCEPTED}"))),
         };
         match key.as_str() {
-            "name" => set(&mut self.name, meta, &key),
-            "description" => set(&mut self.description, meta, &key),
-            "strict" => set(&mut self.strict, meta, &key),
+            "name" => set(
+                &mut self.name,
+                meta,
+                &key,
+                "a string literal: `name = \"my_tool\"`",
+            ),
+            "description" => set(
+                &mut self.description,
+                meta,
+                &key,
+                "a string literal: `description = \"What the tool does.\"`",
+            ),
+            "strict" => set(&mut self.strict, meta, &key, "`true` or `false`"),
             _ => Err(meta.error(format!("unknown option `{key}`; {ACCEPTED}"))),
         }
     }
 }
 
+/// Parses `= value` into `slot`, refusing a second occurrence and a value of another kind.
 fn set<T: syn::parse::Parse>(
     slot: &mut Option<T>,
     meta: &ParseNestedMeta<'_>,
     key: &str,
+    expected: &str,
 ) -> syn::Result<()> {
     if slot.is_some() {
         return Err(meta.error(format!("option `{key}` is given twice")));
     }
-    *slot = Some(meta.value()?.parse()?);
-    Ok(())
+    let value = meta.value()?;
+    let lookahead = value.fork();
+    match value.parse::<T>() {
+        Ok(parsed) => {
+            *slot = Some(parsed);
+            Ok(())
+        }
+        Err(_) => {
+            let span = lookahead
+                .parse::<proc_macro2::TokenTree>()
+                .map_or_else(|_| value.span(), |t| t.span());
+            Err(syn::Error::new(
+                span,
+                format!("option `{key}` takes {expected}"),
+            ))
+        }
+    }
 }
 
 #[cfg(test)]
@@ -73,6 +100,10 @@ mod tests {
         let e = |ts| Options::parse(ts).err().unwrap().to_string();
         assert!(e(quote!(nmae = "x")).starts_with("unknown option `nmae`"));
         assert!(e(quote!(name = "a", name = "b")).contains("given twice"));
-        assert!(!e(quote!(strict = "no")).is_empty());
+        assert_eq!(
+            e(quote!(strict = "no")),
+            "option `strict` takes `true` or `false`"
+        );
+        assert!(e(quote!(name = sum)).starts_with("option `name` takes a string literal"));
     }
 }

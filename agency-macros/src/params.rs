@@ -1,8 +1,8 @@
 //! A tool function's parameters: the inputs that become properties of the tool's schema, and the
 //! optional `ToolContext`.
 
-use proc_macro2::{TokenStream, TokenTree};
 use syn::ext::IdentExt;
+use syn::visit::Visit;
 use syn::{Attribute, FnArg, Ident, Pat, Signature, Type};
 
 use crate::docs;
@@ -89,6 +89,9 @@ pub(crate) fn take(sig: &mut Signature, errors: &mut Errors) -> Vec<Param> {
                     first.unraw()
                 ),
             );
+            // The function is still emitted (so its uses resolve); without the duplicate binding
+            // rustc does not report the same mistake a second time.
+            *typed.pat = syn::parse_quote!(_);
             continue;
         }
         seen.push(ident.clone());
@@ -136,9 +139,11 @@ fn is_tool_context(ty: &Type) -> bool {
 
 /// Reports input types a tool's input struct cannot hold.
 fn check_input_type(ty: &Type, errors: &mut Errors) {
-    if let Some(span) = find_impl_keyword(quote::ToTokens::to_token_stream(ty)) {
+    let mut finder = FindImplTrait(None);
+    finder.visit_type(ty);
+    if let Some(impl_trait) = finder.0 {
         errors.at(
-            span,
+            impl_trait,
             "#[tool] functions cannot be generic, and an `impl Trait` parameter makes this one generic; \
              use a concrete type (the tool's schema is generated from it)",
         );
@@ -151,19 +156,13 @@ fn check_input_type(ty: &Type, errors: &mut Errors) {
     }
 }
 
-fn find_impl_keyword(tokens: TokenStream) -> Option<proc_macro2::Span> {
-    for token in tokens {
-        match token {
-            TokenTree::Ident(ident) if ident == "impl" => return Some(ident.span()),
-            TokenTree::Group(group) => {
-                if let Some(span) = find_impl_keyword(group.stream()) {
-                    return Some(span);
-                }
-            }
-            _ => {}
-        }
+/// The first `impl Trait` in a type.
+struct FindImplTrait<'a>(Option<&'a syn::TypeImplTrait>);
+
+impl<'a> Visit<'a> for FindImplTrait<'a> {
+    fn visit_type_impl_trait(&mut self, node: &'a syn::TypeImplTrait) {
+        self.0.get_or_insert(node);
     }
-    None
 }
 
 #[cfg(test)]

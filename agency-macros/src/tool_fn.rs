@@ -2,10 +2,10 @@
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
-use syn::ItemFn;
 use syn::spanned::Spanned;
+use syn::{ItemFn, ReturnType};
 
-use crate::crate_path::private_crate_str;
+use crate::crate_path::{private_crate_str, respanned};
 use crate::errors::Errors;
 use crate::options::Options;
 use crate::params::{self, Param};
@@ -80,10 +80,17 @@ pub(crate) fn expand(
     };
     let dot_await = item.sig.asyncness.map(|_| quote!(.await));
     let call = quote_spanned!(ident.span()=> #ident(#(#call_args),*) #dot_await);
+    // Spanned on the return type: an output that is not `Serialize` is reported there.
+    let output_span = match &item.sig.output {
+        ReturnType::Type(_, ty) => ty.span(),
+        ReturnType::Default => ident.span(),
+    };
+    let at_output = respanned(rt, output_span);
+    let output = quote_spanned!(output_span=> #at_output::__private::tool_output!(#call));
     let handler = quote! {
         |__args: #args, #ctx_pat: #rt::ToolContext| async move {
             let #args { #(#bindings),* } = __args;
-            #rt::__private::tool_output!(#call)
+            #output
         }
     };
     let body = meta.tool_body(rt, handler);

@@ -16,6 +16,8 @@ pub(crate) struct ToolMeta {
     pub name: String,
     /// Where the name was written, for errors.
     pub span: Span,
+    /// The item's identifier, where errors about the generated code are reported.
+    item_span: Span,
     description: Option<TokenStream>,
     strict: Option<LitBool>,
 }
@@ -34,7 +36,7 @@ impl ToolMeta {
             None => (ident.unraw().to_string(), ident.span()),
         };
         if !names::is_valid(&name) {
-            errors.at(span, names::invalid_message(&name));
+            errors.at_span(span, names::invalid_message(&name));
         }
         let description = match options.description {
             Some(lit) => Some(quote!(#lit)),
@@ -43,6 +45,7 @@ impl ToolMeta {
         ToolMeta {
             name,
             span,
+            item_span: ident.span(),
             description,
             strict: options.strict,
         }
@@ -54,7 +57,9 @@ impl ToolMeta {
         let name = &self.name;
         let description = self.description.as_ref().map(|d| quote!(.description(#d)));
         let strict = self.strict.as_ref().map(|s| quote!(.strict(#s)));
-        quote! {
+        // Spanned on the item's name: the handler's bounds (a `Send` future, a fitting `run`)
+        // are reported there.
+        quote_spanned! {self.item_span=>
             static __AGENCY_TOOL: ::std::sync::LazyLock<#rt::Tool> = ::std::sync::LazyLock::new(|| {
                 #rt::Tool::builder(#name) #description #strict .handler(#handler)
             });

@@ -5,7 +5,7 @@ use quote::{quote, quote_spanned};
 use syn::punctuated::Punctuated;
 use syn::{Fields, ItemStruct, Path, Token};
 
-use crate::crate_path::private_crate_str;
+use crate::crate_path::{private_crate_str, respanned};
 use crate::errors::Errors;
 use crate::options::Options;
 use crate::tool_meta::ToolMeta;
@@ -28,11 +28,14 @@ pub(crate) fn expand(
     let ident = &item.ident;
     let serde_crate = private_crate_str(rt, "serde");
     let schemars_crate = private_crate_str(rt, "schemars");
-    // Spanned on the struct's name: a missing or unfit `run` is reported there.
-    let run = quote_spanned!(ident.span()=> #rt::__private::invoke(#ident::run, __this, &__ctx));
-    let handler = quote! {
-        |__this: #ident, __ctx: #rt::ToolContext| async move {
-            #rt::__private::tool_output!(#run.await)
+    // Spanned on the struct's name: a missing or unfit `run` is reported there (once: the
+    // closure's own obligations land on the same span and rustc merges identical errors).
+    let at_ident = respanned(rt, ident.span());
+    let handler = quote_spanned! {ident.span()=>
+        |__this: #ident, __ctx: #at_ident::ToolContext| async move {
+            #at_ident::__private::tool_output!(
+                #at_ident::__private::invoke::<#ident, _, _>(#ident::run, __this, &__ctx).await
+            )
         }
     };
     let body = meta.tool_body(rt, handler);
