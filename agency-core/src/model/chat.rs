@@ -26,12 +26,7 @@ pub(crate) fn request_body(request: &ModelRequest) -> Value {
         let tools = request
             .tools
             .iter()
-            .map(|t| {
-                json!({"type": "function", "function": {
-                    "name": t.get("name"), "description": t.get("description"),
-                    "parameters": t.get("parameters"), "strict": t.get("strict"),
-                }})
-            })
+            .map(crate::Tool::chat_completions_definition)
             .collect();
         body.insert("tools".into(), Value::Array(tools));
         if let Some(parallel) = s.parallel_tool_calls {

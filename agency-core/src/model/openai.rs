@@ -115,7 +115,8 @@ fn responses_body(request: &ModelRequest) -> Value {
         map.insert("instructions".into(), Value::String(instructions.clone()));
     }
     if !request.tools.is_empty() {
-        map.insert("tools".into(), Value::Array(request.tools.clone()));
+        let tools = request.tools.iter().map(crate::Tool::definition).collect();
+        map.insert("tools".into(), Value::Array(tools));
         if let Some(parallel) = request.settings.parallel_tool_calls {
             map.insert("parallel_tool_calls".into(), Value::Bool(parallel));
         }

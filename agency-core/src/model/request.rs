@@ -10,8 +10,8 @@ pub struct ModelRequest {
     pub instructions: Option<String>,
     /// The conversation as Responses input items, metadata already removed.
     pub input: Vec<Value>,
-    /// Function tools as Responses tool definitions (`{"type":"function","name",...}`).
-    pub tools: Vec<Value>,
+    /// The tools the model may call (see [`crate::Tool::definition`] for their wire form).
+    pub tools: Vec<crate::Tool>,
     /// Sampling and tool settings.
     pub settings: ModelSettings,
     /// The JSON schema of a structured final answer, if the agent has one.

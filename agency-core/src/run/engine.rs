@@ -15,7 +15,7 @@ use super::{RunConfig, RunError, RunFailure, RunInput, RunOutput};
 use crate::event::{EventMeta, RunEvent};
 use crate::item::{self, ItemMeta};
 use crate::model::{Model, ModelError, ModelRequest};
-use crate::{Agent, PriceTable, Tool, ToolContext, ToolError, Usage};
+use crate::{Agent, PriceTable, ToolContext, ToolError, Usage};
 
 /// Where events go: nowhere (a plain run) or a channel (a streamed run).
 pub(crate) type Sink = Option<mpsc::Sender<RunEvent>>;
@@ -294,7 +294,7 @@ impl Engine {
                 .unwrap_or_else(|| self.agent.model()),
             instructions: (!instructions.is_empty()).then_some(instructions),
             input: self.history.iter().map(item::for_model).collect(),
-            tools: self.agent.tools().iter().map(Tool::definition).collect(),
+            tools: self.agent.tools().to_vec(),
             settings: self.agent.settings().clone(),
             output_schema: self.agent.output_schema().cloned(),
         }
