@@ -34,11 +34,14 @@ pub(crate) fn expand(
         let errors = errors.to_compile_errors();
         // A `self` receiver means a method: a struct cannot follow it inside an `impl`.
         let has_receiver = item.sig.receiver().is_some();
+        let cfgs = &meta.cfgs;
         let stub = (!has_receiver).then(|| {
             quote! {
+                #(#cfgs)*
                 #[doc(hidden)]
                 #[allow(non_camel_case_types, dead_code)]
                 #vis struct #ident {}
+                #(#cfgs)*
                 impl #ident {
                     pub fn tool() -> #rt::Tool { ::core::unreachable!() }
                 }
@@ -103,15 +106,18 @@ pub(crate) fn expand(
         meta.name
     );
     let registration = meta.registration(rt, quote!(#ident::tool));
+    let cfgs = &meta.cfgs;
 
     quote! {
         #item
 
+        #(#cfgs)*
         #[doc = #type_doc]
         #[doc(hidden)]
         #[allow(non_camel_case_types, dead_code)]
         #vis struct #ident {}
 
+        #(#cfgs)*
         impl #ident {
             #[doc = #tool_doc]
             pub fn tool() -> #rt::Tool {

@@ -20,6 +20,8 @@ pub(crate) struct ToolMeta {
     item_span: Span,
     description: Option<TokenStream>,
     strict: Option<LitBool>,
+    /// The item's `#[cfg(...)]` attributes, repeated on every generated item.
+    pub cfgs: Vec<Attribute>,
 }
 
 impl ToolMeta {
@@ -48,6 +50,11 @@ impl ToolMeta {
             item_span: ident.span(),
             description,
             strict: options.strict,
+            cfgs: attrs
+                .iter()
+                .filter(|a| a.path().is_ident("cfg"))
+                .cloned()
+                .collect(),
         }
     }
 
@@ -71,7 +78,9 @@ impl ToolMeta {
     /// of its `fn tool() -> Tool`.
     pub(crate) fn registration(&self, rt: &TokenStream, build: TokenStream) -> TokenStream {
         let name = &self.name;
+        let cfgs = &self.cfgs;
         quote_spanned! {self.span=>
+            #(#cfgs)*
             #rt::__private::inventory::submit! {
                 #rt::__private::ToolRegistration {
                     name: #name,

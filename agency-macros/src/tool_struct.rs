@@ -44,6 +44,7 @@ pub(crate) fn expand(
         meta.name
     );
     let registration = meta.registration(rt, quote!(#ident::tool));
+    let cfgs = &meta.cfgs;
 
     quote! {
         #[derive(#rt::__private::serde::Deserialize, #rt::__private::schemars::JsonSchema)]
@@ -51,6 +52,7 @@ pub(crate) fn expand(
         #[schemars(crate = #schemars_crate)]
         #item
 
+        #(#cfgs)*
         impl #ident {
             #[doc = #tool_doc]
             pub fn tool() -> #rt::Tool {

@@ -182,6 +182,20 @@ impl MacrosNoInput {
     }
 }
 
+/// Compiled out: nothing of it may remain (the `cfg` is repeated on what `#[tool]` generates).
+#[tool]
+#[cfg(any())]
+fn macros_compiled_out(a: NotEvenAType) -> i64 {
+    a.0
+}
+
+/// Compiled out too.
+#[tool]
+#[cfg(any())]
+struct MacrosCompiledOut {
+    a: NotEvenAType,
+}
+
 // ---------------------------------------------------------------------------------------------
 // Helpers.
 
@@ -220,7 +234,10 @@ fn fn_tool_definition_comes_from_the_signature_and_docs() {
 #[test]
 fn multi_paragraph_docs_are_kept_whole() {
     let tool = macros_divide::tool();
-    assert_eq!(tool.description(), "Divide a by b.\n\nFails on a zero divisor.");
+    assert_eq!(
+        tool.description(),
+        "Divide a by b.\n\nFails on a zero divisor."
+    );
     assert_eq!(description_of(&tool, "b"), "Divisor, not zero");
 }
 
@@ -239,7 +256,10 @@ fn the_context_parameter_is_not_an_input() {
 #[test]
 fn inputs_of_every_kind_keep_their_serde_names() {
     let tool = macros_kinds::tool();
-    assert_eq!(property_names(&tool), ["points", "unit", "type", "query", "count"]);
+    assert_eq!(
+        property_names(&tool),
+        ["points", "unit", "type", "query", "count"]
+    );
     assert_eq!(description_of(&tool, "points"), "Points to sum");
     assert_eq!(description_of(&tool, "unit"), "The unit, if any");
 }
@@ -259,7 +279,10 @@ fn struct_tool_definition_comes_from_the_fields_and_docs() {
     let tool = MacrosAddress::tool();
     let def = tool.definition();
     assert_eq!(def["name"], "MacrosAddress");
-    assert_eq!(def["description"], "Format a postal address from a street and a zip code.");
+    assert_eq!(
+        def["description"],
+        "Format a postal address from a street and a zip code."
+    );
     assert_eq!(def["strict"], true);
     assert_eq!(def["parameters"]["required"], json!(["street", "zip_code"]));
     assert_eq!(description_of(&tool, "street"), "Street name and number");
@@ -279,14 +302,19 @@ fn tool_returns_the_same_tool_each_time() {
 
 #[tokio::test]
 async fn sync_fn_returns_its_value() {
-    let out = call(&macros_add::tool(), json!({"a": 2, "b": 40})).await.unwrap();
+    let out = call(&macros_add::tool(), json!({"a": 2, "b": 40}))
+        .await
+        .unwrap();
     assert_eq!(out, json!(42));
 }
 
 #[tokio::test]
 async fn async_fn_result_ok_and_err() {
     let tool = macros_divide::tool();
-    assert_eq!(call(&tool, json!({"a": 1.0, "b": 4.0})).await.unwrap(), json!(0.25));
+    assert_eq!(
+        call(&tool, json!({"a": 1.0, "b": 4.0})).await.unwrap(),
+        json!(0.25)
+    );
     match call(&tool, json!({"a": 1.0, "b": 0.0})).await {
         Err(ToolError::Failed(msg)) => assert_eq!(msg, "cannot divide by zero"),
         other => panic!("expected a failure, got {other:?}"),
@@ -318,9 +346,17 @@ async fn the_context_reaches_the_function() {
     assert_eq!(user.get::<String>("greeted").as_deref(), Some("Ada"));
 
     let ctx = ToolContext::new().with_call_id("call_1");
-    let out = macros_owned_ctx::tool().call(json!({"n": 3}), ctx).await.unwrap();
+    let out = macros_owned_ctx::tool()
+        .call(json!({"n": 3}), ctx)
+        .await
+        .unwrap();
     assert_eq!(out, "call_1/3");
-    assert_eq!(call(&macros_owned_ctx::tool(), json!({"n": 3})).await.unwrap(), Value::Null);
+    assert_eq!(
+        call(&macros_owned_ctx::tool(), json!({"n": 3}))
+            .await
+            .unwrap(),
+        Value::Null
+    );
 }
 
 #[tokio::test]
@@ -358,7 +394,13 @@ async fn struct_tools_run_in_every_form() {
     assert_eq!(out.unwrap(), "1 Main St, 12345");
 
     let sync_ctx = MacrosSyncCtx::tool();
-    assert_eq!(sync_ctx.call(json!({"key": "answer"}), ctx()).await.unwrap(), 42);
+    assert_eq!(
+        sync_ctx
+            .call(json!({"key": "answer"}), ctx())
+            .await
+            .unwrap(),
+        42
+    );
     match sync_ctx.call(json!({"key": "nope"}), ctx()).await {
         Err(ToolError::Failed(msg)) => assert_eq!(msg, "no 'nope' in the user context"),
         other => panic!("expected a failure, got {other:?}"),
@@ -368,7 +410,10 @@ async fn struct_tools_run_in_every_form() {
     assert_eq!(out.unwrap(), 42);
 
     let async_ctx = MacrosAsyncCtx::tool();
-    assert_eq!(async_ctx.call(json!({"fail": false}), ctx()).await.unwrap(), "Helper");
+    assert_eq!(
+        async_ctx.call(json!({"fail": false}), ctx()).await.unwrap(),
+        "Helper"
+    );
     match async_ctx.call(json!({"fail": true}), ctx()).await {
         Err(ToolError::Failed(msg)) => assert_eq!(msg, "asked to fail"),
         other => panic!("expected a failure, got {other:?}"),
@@ -397,7 +442,12 @@ async fn invalid_arguments_are_refused_before_the_tool_runs() {
         }
         other => panic!("expected invalid arguments, got {other:?}"),
     }
-    match call(&MacrosAddress::tool(), json!({"street": "x", "zip_code": "not a zip"})).await {
+    match call(
+        &MacrosAddress::tool(),
+        json!({"street": "x", "zip_code": "not a zip"}),
+    )
+    .await
+    {
         Err(ToolError::InvalidArguments { tool, .. }) => assert_eq!(tool, "MacrosAddress"),
         other => panic!("expected invalid arguments, got {other:?}"),
     }
@@ -446,6 +496,7 @@ async fn tools_can_be_defined_inside_a_function() {
 #[test]
 fn discover_finds_the_tools_defined_here() {
     let tools = Toolbox::discover().unwrap();
+    assert!(tools.get("macros_compiled_out").is_none());
     for name in [
         "macros_add",
         "macros_divide",
@@ -457,7 +508,9 @@ fn discover_finds_the_tools_defined_here() {
         "macros_async_struct",
         "MacrosAsyncCtx",
     ] {
-        let tool = tools.get(name).unwrap_or_else(|| panic!("{name} not discovered"));
+        let tool = tools
+            .get(name)
+            .unwrap_or_else(|| panic!("{name} not discovered"));
         assert_eq!(tool.name(), name);
     }
     assert_eq!(
