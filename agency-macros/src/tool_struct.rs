@@ -28,8 +28,8 @@ pub(crate) fn expand(
     let ident = &item.ident;
     let serde_crate = private_crate_str(rt, "serde");
     let schemars_crate = private_crate_str(rt, "schemars");
-    // Spanned on the struct's name: a missing or unfit `run` is reported there (once: the
-    // closure's own obligations land on the same span and rustc merges identical errors).
+    // Spanned on the struct's name, runtime path included: a missing or unfit `run` is reported
+    // there, once (a path left at `#[tool]`'s span gets the same error a second time there).
     let at_ident = respanned(rt, ident.span());
     let handler = quote_spanned! {ident.span()=>
         |__this: #ident, __ctx: #at_ident::ToolContext| async move {
