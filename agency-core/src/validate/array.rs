@@ -26,7 +26,7 @@ impl<'s> Walker<'s> {
         if let Some(max) = kw.max_items
             && len as u64 > max
         {
-            self.report(path, issue::too_long(field_type, max, len), value);
+            self.report_with(path, value, || issue::too_long(field_type, max, len));
             return;
         }
         let too_short = kw.min_items.filter(|min| (len as u64) < *min);
@@ -52,7 +52,7 @@ impl<'s> Walker<'s> {
             && self.errors.len() == errors_before
         {
             let input = original.unwrap_or(Value::Null);
-            self.report(path, issue::too_short(field_type, min, len), &input);
+            self.report_with(path, &input, || issue::too_short(field_type, min, len));
         }
     }
 }

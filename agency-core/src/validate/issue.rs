@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use serde_json::{Map, Number, Value};
 
 use super::json::py_expected;
+use super::keywords::Bound;
 
 /// One problem with one value: pydantic's error `type`, `msg` and `ctx`.
 #[derive(Debug, Clone, PartialEq)]
@@ -97,21 +98,20 @@ pub(super) fn literal(value: &Value) -> Issue {
     )
 }
 
-/// A numeric bound was not met; `keyword` is the JSON schema keyword of the bound.
-pub(super) fn bound(keyword: &str, limit: &Number) -> Option<Issue> {
+/// A numeric bound was not met.
+pub(super) fn bound(keyword: Bound, limit: &Number) -> Issue {
     let (kind, ctx_key, words) = match keyword {
-        "minimum" => ("greater_than_equal", "ge", "greater than or equal to"),
-        "exclusiveMinimum" => ("greater_than", "gt", "greater than"),
-        "maximum" => ("less_than_equal", "le", "less than or equal to"),
-        "exclusiveMaximum" => ("less_than", "lt", "less than"),
-        "multipleOf" => ("multiple_of", "multiple_of", "a multiple of"),
-        _ => return None,
+        Bound::Minimum => ("greater_than_equal", "ge", "greater than or equal to"),
+        Bound::ExclusiveMinimum => ("greater_than", "gt", "greater than"),
+        Bound::Maximum => ("less_than_equal", "le", "less than or equal to"),
+        Bound::ExclusiveMaximum => ("less_than", "lt", "less than"),
+        Bound::MultipleOf => ("multiple_of", "multiple_of", "a multiple of"),
     };
-    Some(Issue::with_ctx(
+    Issue::with_ctx(
         kind,
         format!("Input should be {words} {limit}"),
         &[(ctx_key, Value::Number(limit.clone()))],
-    ))
+    )
 }
 
 fn plural(n: u64) -> &'static str {

@@ -3,6 +3,16 @@
 
 use serde_json::{Map, Number, Value};
 
+/// A numeric bound keyword.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Bound {
+    Minimum,
+    ExclusiveMinimum,
+    Maximum,
+    ExclusiveMaximum,
+    MultipleOf,
+}
+
 /// The keywords the validator understands, borrowed from one schema object.
 #[derive(Debug, Default)]
 pub(super) struct Keywords<'s> {
@@ -25,7 +35,7 @@ pub(super) struct Keywords<'s> {
     pub(super) min_length: Option<u64>,
     pub(super) max_length: Option<u64>,
     /// Numeric bounds, as `(keyword, limit)`.
-    pub(super) bounds: [Option<(&'static str, &'s Number)>; 5],
+    pub(super) bounds: [Option<(Bound, &'s Number)>; 5],
 }
 
 impl<'s> Keywords<'s> {
@@ -36,6 +46,13 @@ impl<'s> Keywords<'s> {
             ..Keywords::default()
         };
         for (key, value) in map {
+            // Most entries are `description`, `title` and such: skip them on the first byte.
+            if !matches!(
+                key.as_bytes().first(),
+                Some(b'$' | b'a' | b'o' | b'e' | b'c' | b't' | b'p' | b'r' | b'i' | b'm')
+            ) {
+                continue;
+            }
             match key.as_str() {
                 "$ref" => kw.reference = value.as_str(),
                 "anyOf" => kw.any_of = value.as_array().map(Vec::as_slice),
@@ -53,15 +70,15 @@ impl<'s> Keywords<'s> {
                 "maxItems" => kw.max_items = value.as_u64(),
                 "minLength" => kw.min_length = value.as_u64(),
                 "maxLength" => kw.max_length = value.as_u64(),
-                "minimum" => kw.bounds[0] = value.as_number().map(|n| ("minimum", n)),
+                "minimum" => kw.bounds[0] = value.as_number().map(|n| (Bound::Minimum, n)),
                 "exclusiveMinimum" => {
-                    kw.bounds[1] = value.as_number().map(|n| ("exclusiveMinimum", n));
+                    kw.bounds[1] = value.as_number().map(|n| (Bound::ExclusiveMinimum, n));
                 }
-                "maximum" => kw.bounds[2] = value.as_number().map(|n| ("maximum", n)),
+                "maximum" => kw.bounds[2] = value.as_number().map(|n| (Bound::Maximum, n)),
                 "exclusiveMaximum" => {
-                    kw.bounds[3] = value.as_number().map(|n| ("exclusiveMaximum", n));
+                    kw.bounds[3] = value.as_number().map(|n| (Bound::ExclusiveMaximum, n));
                 }
-                "multipleOf" => kw.bounds[4] = value.as_number().map(|n| ("multipleOf", n)),
+                "multipleOf" => kw.bounds[4] = value.as_number().map(|n| (Bound::MultipleOf, n)),
                 _ => {}
             }
         }

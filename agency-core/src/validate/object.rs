@@ -25,6 +25,12 @@ impl<'s> Walker<'s> {
             return;
         };
         let properties = kw.properties;
+        if let Some(properties) = properties
+            && same_keys_in_order(members, properties)
+        {
+            self.exact_members(members, properties, path);
+            return;
+        }
         // `missing` shows the object as sent, so keep a copy before coercing its members.
         let original = if self.is_missing_any(kw, members) {
             if self.probe {
@@ -67,6 +73,33 @@ impl<'s> Walker<'s> {
         }
     }
 
+    /// The common case, what a model in strict mode sends: the members are the properties, in
+    /// order, so nothing is missing or extra, and no member needs a hash lookup.
+    fn exact_members(
+        &mut self,
+        members: &mut Map<String, Value>,
+        properties: &'s Map<String, Value>,
+        path: &Path<'_>,
+    ) {
+        let mut nulls = false;
+        for ((name, member), schema) in members.iter_mut().zip(properties.values()) {
+            self.check(schema, member, &path.key(name), 0);
+            nulls |= member.is_null();
+            if self.done() {
+                return;
+            }
+        }
+        if nulls && !self.probe {
+            let root = self.root;
+            members.retain(|name, member| {
+                !(member.is_null()
+                    && properties
+                        .get(name)
+                        .is_some_and(|schema| drops_null(root, schema)))
+            });
+        }
+    }
+
     /// Whether a required member is absent (and may not be: its schema does not admit `null`).
     fn is_missing_any(&self, kw: &Keywords<'s>, members: &Map<String, Value>) -> bool {
         kw.required.iter().filter_map(Value::as_str).any(|name| {
@@ -106,6 +139,12 @@ impl<'s> Walker<'s> {
             _ => {}
         }
     }
+}
+
+/// Whether `members` has exactly the keys of `properties`, in the same order (string compares
+/// only, no hashing).
+fn same_keys_in_order(members: &Map<String, Value>, properties: &Map<String, Value>) -> bool {
+    members.len() == properties.len() && members.keys().zip(properties.keys()).all(|(m, p)| m == p)
 }
 
 fn is_required(kw: &Keywords<'_>, name: &str) -> bool {

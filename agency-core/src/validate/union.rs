@@ -11,7 +11,6 @@ use super::keywords::Keywords;
 use super::nullability::null_only;
 use super::path::Path;
 use super::walker::Walker;
-use crate::schema::reference;
 
 impl<'s> Walker<'s> {
     /// Validates against the branches of an `anyOf` (or `oneOf`, treated the same).
@@ -155,7 +154,7 @@ impl<'s> Walker<'s> {
             while let Some(target) = schema
                 .get("$ref")
                 .and_then(Value::as_str)
-                .and_then(|r| reference::resolve(self.root, r))
+                .and_then(|r| self.resolve(r))
             {
                 steps += 1;
                 if steps > 64 {

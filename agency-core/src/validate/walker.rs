@@ -1,12 +1,12 @@
 //! The schema walker: follows the schema alongside the value, coerces in place and records every
 //! error with its path.
 
-use serde_json::Value;
+use serde_json::{Map, Number, Value};
 
 use super::FieldError;
 use super::issue::{self, Issue};
 use super::json::{compare_numbers, json_eq};
-use super::keywords::Keywords;
+use super::keywords::{Bound, Keywords};
 use super::path::Path;
 use super::scalar::{self, Coerced};
 use crate::schema::reference;
@@ -19,6 +19,8 @@ const MAX_DEPTH: usize = 256;
 /// Walks one value against the schema `root`.
 pub(super) struct Walker<'s> {
     pub(super) root: &'s Value,
+    /// The root's `$defs`, for the common `#/$defs/Name` references.
+    defs: Option<&'s Map<String, Value>>,
     pub(super) errors: Vec<FieldError>,
     /// Probing for an exact match: no coercion, no change to the value, stop at the first error,
     /// record nothing but `failed`.
@@ -30,6 +32,7 @@ impl<'s> Walker<'s> {
     pub(super) fn new(root: &'s Value) -> Self {
         Self {
             root,
+            defs: root.get("$defs").and_then(Value::as_object),
             errors: Vec::new(),
             probe: false,
             failed: false,
@@ -48,10 +51,22 @@ impl<'s> Walker<'s> {
 
     /// Records an error at `path` about `input`.
     pub(super) fn report(&mut self, path: &Path<'_>, issue: Issue, input: &Value) {
+        self.report_with(path, input, || issue);
+    }
+
+    /// Records an error at `path` about `input`, building it only if it is kept (a probe only
+    /// needs to know that something failed).
+    pub(super) fn report_with(
+        &mut self,
+        path: &Path<'_>,
+        input: &Value,
+        issue: impl FnOnce() -> Issue,
+    ) {
         self.failed = true;
         if self.probe {
             return;
         }
+        let issue = issue();
         self.errors.push(FieldError {
             kind: issue.kind.into(),
             loc: path.to_locs(),
@@ -79,7 +94,7 @@ impl<'s> Walker<'s> {
         }
         let kw = Keywords::scan(map);
         if let Some(reference) = kw.reference {
-            if let Some(target) = reference::resolve(self.root, reference) {
+            if let Some(target) = self.resolve(reference) {
                 self.check(target, value, path, hops + 1);
             }
             if kw.len == 1 || self.done() {
@@ -104,7 +119,7 @@ impl<'s> Walker<'s> {
         }
         if let Some(expected) = kw.constant {
             if !json_eq(expected, value) {
-                self.report(path, issue::literal(expected), value);
+                self.report_with(path, value, || issue::literal(expected));
             }
             return;
         }
@@ -116,6 +131,14 @@ impl<'s> Walker<'s> {
                 Value::Array(_) if kw.has_array_keywords() => self.array(&kw, value, path),
                 _ => {}
             },
+        }
+    }
+
+    /// The schema a `$ref` points to (`None` if nowhere: such a reference constrains nothing).
+    pub(super) fn resolve(&self, reference: &str) -> Option<&'s Value> {
+        match (reference.strip_prefix("#/$defs/"), self.defs) {
+            (Some(name), Some(defs)) if !name.contains(['/', '~', '%']) => defs.get(name),
+            _ => reference::resolve(self.root, reference),
         }
     }
 
@@ -156,8 +179,8 @@ impl<'s> Walker<'s> {
             Coerced::Keep => &*value,
             Coerced::Replace(new) => new,
         };
-        if let Some(issue) = scalar_constraint(kw, current) {
-            self.report(path, issue, value);
+        if let Some(broken) = scalar_constraint(kw, current) {
+            self.report_with(path, value, || broken.issue());
             return;
         }
         if let Coerced::Replace(new) = coerced {
@@ -193,38 +216,45 @@ impl<'s> Walker<'s> {
             }
         }
         let expected = values.iter().filter(|v| !v.is_null());
-        self.report(path, issue::enumeration(expected), value);
+        self.report_with(path, value, || issue::enumeration(expected));
+    }
+}
+
+/// A bound or length a valid scalar breaks.
+enum Broken<'s> {
+    Bound(Bound, &'s Number),
+    TooShort(u64),
+    TooLong(u64),
+}
+
+impl Broken<'_> {
+    fn issue(self) -> Issue {
+        match self {
+            Broken::Bound(keyword, limit) => issue::bound(keyword, limit),
+            Broken::TooShort(min) => issue::string_too_short(min),
+            Broken::TooLong(max) => issue::string_too_long(max),
+        }
     }
 }
 
 /// The first bound or length a valid scalar breaks.
-fn scalar_constraint(kw: &Keywords<'_>, value: &Value) -> Option<Issue> {
+fn scalar_constraint<'s>(kw: &Keywords<'s>, value: &Value) -> Option<Broken<'s>> {
     match value {
-        Value::Number(n) => kw.bounds.iter().flatten().find_map(|(keyword, limit)| {
-            let broken = match *keyword {
-                "multipleOf" => !is_multiple(n, limit),
-                _ => {
-                    let ordering = compare_numbers(n, limit)?;
-                    match *keyword {
-                        "minimum" => ordering.is_lt(),
-                        "exclusiveMinimum" => ordering.is_le(),
-                        "maximum" => ordering.is_gt(),
-                        "exclusiveMaximum" => ordering.is_ge(),
-                        _ => false,
-                    }
-                }
+        Value::Number(n) => kw.bounds.iter().flatten().find_map(|&(keyword, limit)| {
+            let broken = match keyword {
+                Bound::MultipleOf => !is_multiple(n, limit),
+                Bound::Minimum => compare_numbers(n, limit)?.is_lt(),
+                Bound::ExclusiveMinimum => compare_numbers(n, limit)?.is_le(),
+                Bound::Maximum => compare_numbers(n, limit)?.is_gt(),
+                Bound::ExclusiveMaximum => compare_numbers(n, limit)?.is_ge(),
             };
-            if broken {
-                issue::bound(keyword, limit)
-            } else {
-                None
-            }
+            broken.then_some(Broken::Bound(keyword, limit))
         }),
         Value::String(s) if kw.min_length.is_some() || kw.max_length.is_some() => {
             let chars = s.chars().count() as u64;
             match (kw.min_length, kw.max_length) {
-                (Some(min), _) if chars < min => Some(issue::string_too_short(min)),
-                (_, Some(max)) if chars > max => Some(issue::string_too_long(max)),
+                (Some(min), _) if chars < min => Some(Broken::TooShort(min)),
+                (_, Some(max)) if chars > max => Some(Broken::TooLong(max)),
                 _ => None,
             }
         }
@@ -233,7 +263,7 @@ fn scalar_constraint(kw: &Keywords<'_>, value: &Value) -> Option<Issue> {
 }
 
 /// Whether `n` is a multiple of `step` (exactly for integers).
-fn is_multiple(n: &serde_json::Number, step: &serde_json::Number) -> bool {
+fn is_multiple(n: &Number, step: &Number) -> bool {
     if let (Some(n), Some(step)) = (n.as_i64(), step.as_i64()) {
         return step == 0 || n % step == 0;
     }
