@@ -58,7 +58,11 @@ pub fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
 }
 
 fn json_invalid(bytes: &[u8], e: &serde_json::Error) -> ApiError {
-    let offset = byte_offset(bytes, e.line(), e.column());
+    let mut offset = byte_offset(bytes, e.line(), e.column());
+    // A bad literal (`nope`, `tru`) is reported where it starts, as Python's parser does.
+    while offset > 0 && bytes[offset - 1].is_ascii_alphabetic() {
+        offset -= 1;
+    }
     ApiError::Validation(vec![FieldError {
         kind: "json_invalid".into(),
         loc: vec![Loc::Key("body".to_owned()), Loc::Index(offset)],

@@ -1,15 +1,18 @@
 //! CORS (API.md §3): `*` allows any origin without credentials; an explicit list echoes an
 //! allowed origin with credentials and refuses the preflight of any other with 400.
 
+use std::future::{Ready, ready};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
+use futures::future::Either;
+use tower::{Layer, Service};
+use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer, ResponseFuture as CorsFuture};
 
 use crate::{ApiError, ServerError};
 
@@ -41,7 +44,10 @@ pub(crate) fn apply(router: Router, origins: &[String]) -> Result<Router, Server
         .allow_headers(AllowHeaders::mirror_request())
         .max_age(MAX_AGE);
     if origins.iter().any(|o| o.trim() == "*") {
-        return Ok(router.layer(base.allow_origin(AllowOrigin::any())));
+        return Ok(router.layer(CorsWhenOriginLayer {
+            cors: base.allow_origin(AllowOrigin::any()),
+            allowed: None,
+        }));
     }
     let allowed = origins
         .iter()
@@ -50,29 +56,79 @@ pub(crate) fn apply(router: Router, origins: &[String]) -> Result<Router, Server
             HeaderValue::from_str(o).map_err(|_| ServerError::InvalidCorsOrigin(o.to_owned()))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let allowed: Arc<[HeaderValue]> = allowed.into();
-    let layer = base
+    let cors = base
         .allow_origin(AllowOrigin::list(allowed.iter().cloned()))
         .allow_credentials(true);
-    Ok(router
-        .layer(layer)
-        .layer(middleware::from_fn_with_state(allowed, refuse_preflight)))
+    Ok(router.layer(CorsWhenOriginLayer {
+        cors,
+        allowed: Some(allowed.into()),
+    }))
 }
 
-/// Answers 400 to the preflight of an origin that is not in the list (tower-http would answer
-/// 200 without CORS headers).
-async fn refuse_preflight(
-    State(allowed): State<Arc<[HeaderValue]>>,
-    req: Request,
-    next: Next,
-) -> Response {
-    let headers = req.headers();
-    let is_preflight = req.method() == Method::OPTIONS
-        && headers.contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
-    if let Some(origin) = headers.get(header::ORIGIN).filter(|_| is_preflight)
-        && !allowed.contains(origin)
-    {
-        return ApiError::detail(StatusCode::BAD_REQUEST, "Disallowed CORS origin").into_response();
+/// Runs requests that carry an `Origin` header (the only ones CORS is about) through tower-http's
+/// CORS layer, and the others straight to the app: axum clones a route's service for every
+/// request, and a `Cors` service is costly to clone (it owns its configuration), so it is only
+/// built for requests that need it. With an explicit list, a preflight from another origin is
+/// answered 400 (tower-http would answer 200 without CORS headers).
+#[derive(Clone)]
+struct CorsWhenOriginLayer {
+    cors: CorsLayer,
+    /// `None`: any origin.
+    allowed: Option<Arc<[HeaderValue]>>,
+}
+
+impl<S> Layer<S> for CorsWhenOriginLayer {
+    type Service = CorsWhenOrigin<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        CorsWhenOrigin {
+            inner,
+            cors: Arc::new(self.cors.clone()),
+            allowed: self.allowed.clone(),
+        }
     }
-    next.run(req).await
+}
+
+#[derive(Clone)]
+struct CorsWhenOrigin<S> {
+    inner: S,
+    cors: Arc<CorsLayer>,
+    allowed: Option<Arc<[HeaderValue]>>,
+}
+
+type Refused<E> = Ready<Result<Response, E>>;
+
+impl<S> Service<Request> for CorsWhenOrigin<S>
+where
+    S: Service<Request, Response = Response> + Clone,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = Either<S::Future, Either<CorsFuture<S::Future>, Refused<S::Error>>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        let Some(origin) = req.headers().get(header::ORIGIN) else {
+            return Either::Left(self.inner.call(req));
+        };
+        let is_preflight = req.method() == Method::OPTIONS
+            && req
+                .headers()
+                .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+        if is_preflight
+            && let Some(allowed) = &self.allowed
+            && !allowed.contains(origin)
+        {
+            let refused =
+                ApiError::detail(StatusCode::BAD_REQUEST, "Disallowed CORS origin").into_response();
+            return Either::Right(Either::Right(ready(Ok(refused))));
+        }
+        // `inner` was polled ready above; the clone takes its place (the usual tower pattern).
+        let ready_inner = self.inner.clone();
+        let inner = std::mem::replace(&mut self.inner, ready_inner);
+        Either::Right(Either::Left(self.cors.layer(inner).call(req)))
+    }
 }

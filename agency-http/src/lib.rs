@@ -34,6 +34,9 @@ mod server;
 mod server_error;
 mod trace;
 
+/// The axum version the router is built with, for nesting it and adding layers.
+pub use axum;
+
 pub use auth::BearerAuth;
 pub use error::ApiError;
 pub use options::{

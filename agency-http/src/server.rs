@@ -6,8 +6,6 @@ use std::sync::Arc;
 use agency_core::{RegistryError, Tool, Toolbox};
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::DefaultBodyLimit;
-use axum::middleware;
 use serde_json::Value;
 
 use crate::auth::BearerAuth;
@@ -138,8 +136,8 @@ impl ServerBuilder {
     }
 }
 
-/// The app: protected routes (auth checked first), public docs routes, JSON 404/405, body
-/// limit, CORS, request logs.
+/// The app: protected routes (auth checked first), public docs routes, JSON 404/405, CORS,
+/// request logs. Routes read their bodies with [`crate::body`] and the configured limit.
 fn assemble(
     tools: &Toolbox,
     options: &ServerOptions,
@@ -157,8 +155,7 @@ fn assemble(
         .merge(routes::tools::router(tools, auth.as_ref(), limit))
         .merge(routes::docs::router(openapi_bytes, &options.title))
         .fallback(routes::not_found)
-        .method_not_allowed_fallback(routes::method_not_allowed)
-        .layer(DefaultBodyLimit::max(limit));
+        .method_not_allowed_fallback(routes::method_not_allowed);
     let router = cors::apply(router, &options.cors_origins)?;
-    Ok(router.layer(middleware::from_fn(trace::log_request)))
+    Ok(router.layer(trace::RequestLogLayer))
 }
