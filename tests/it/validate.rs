@@ -562,3 +562,59 @@ fn reference_cycles_and_deep_input_do_not_overflow_the_stack() {
     }
     assert!(validate(&nested, fine).is_ok());
 }
+
+/// A recursive type whose variants are told apart by their key only.
+#[derive(JsonSchema, Deserialize)]
+enum Expr {
+    Num(f64),
+    Neg(Box<Expr>),
+    Abs(Box<Expr>),
+}
+
+/// A recursive untagged type with two branches of the same shape.
+#[derive(JsonSchema, Deserialize)]
+#[serde(untagged)]
+enum Ambiguous {
+    Leaf(i64),
+    Left(Vec<Ambiguous>),
+    Right(Vec<Ambiguous>),
+}
+
+#[derive(JsonSchema, Deserialize)]
+struct Nested {
+    expr: Expr,
+    tree: Ambiguous,
+}
+
+#[test]
+fn nested_unions_take_linear_work_and_ambiguous_ones_are_bounded() {
+    let schema = lenient::<Nested>();
+    let mut expr = json!({"Num": "1.5"});
+    let mut tree = json!(1);
+    for _ in 0..60 {
+        expr = json!({"Neg": expr});
+        tree = json!([tree]);
+    }
+    let out = valid(&schema, json!({"expr": expr, "tree": tree}));
+    let mut leaf = &out["expr"];
+    while let Some(inner) = leaf.get("Neg") {
+        leaf = inner;
+    }
+    assert_eq!(leaf, &json!({"Num": 1.5}));
+
+    // Two branches of the same shape with an invalid leaf at depth 60 would take 2^60 tries:
+    // the walker gives up with an error instead of hanging.
+    let mut bad = json!("x");
+    for _ in 0..60 {
+        bad = json!([bad]);
+    }
+    let found = errors(&schema, json!({"expr": {"Num": 1}, "tree": bad}));
+    assert_eq!(
+        found,
+        json!([{"type":"value_error","loc":["tree"],"msg":"Value error, too many union alternatives to try for this input","input":found[0]["input"]}])
+    );
+    // A shallow one still gets the real error, from the closest branch.
+    let found = errors(&schema, json!({"expr": {"Num": 1}, "tree": [["x"]]}));
+    assert_eq!(found[0]["type"], "int_parsing");
+    assert_eq!(found[0]["loc"], json!(["tree", 0, 0]));
+}

@@ -73,6 +73,10 @@ pub(super) const BOOL_PARSING: Issue = Issue::plain(
     "Input should be a valid boolean, unable to interpret input",
 );
 pub(super) const NONE_REQUIRED: Issue = Issue::plain("none_required", "Input should be None");
+pub(super) const TOO_COMPLEX: Issue = Issue::plain(
+    "value_error",
+    "Value error, too many union alternatives to try for this input",
+);
 pub(super) const RECURSION_LOOP: Issue = Issue::plain(
     "recursion_loop",
     "Recursion error - cyclic reference detected",

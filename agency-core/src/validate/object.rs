@@ -47,8 +47,12 @@ impl<'s> Walker<'s> {
             if let Some(member) = members.get_mut(name.as_str()) {
                 known += 1;
                 self.check(schema, member, &path.key(name), 0);
-                if member.is_null() && !self.probe && drops_null(self.root, schema) {
-                    members.shift_remove(name.as_str());
+                if member.is_null() && drops_null(self.root, schema) {
+                    if self.probe {
+                        self.probe_dropped_null = true;
+                    } else {
+                        members.shift_remove(name.as_str());
+                    }
                 }
             } else if let Some(original) = &original
                 && is_required(kw, name)
@@ -89,7 +93,15 @@ impl<'s> Walker<'s> {
                 return;
             }
         }
-        if nulls && !self.probe {
+        if nulls && self.probe {
+            let root = self.root;
+            self.probe_dropped_null |= members.iter().any(|(name, member)| {
+                member.is_null()
+                    && properties
+                        .get(name)
+                        .is_some_and(|schema| drops_null(root, schema))
+            });
+        } else if nulls {
             let root = self.root;
             members.retain(|name, member| {
                 !(member.is_null()

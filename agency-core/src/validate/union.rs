@@ -34,9 +34,9 @@ impl<'s> Walker<'s> {
             return;
         }
         for branch in branches.iter().filter(viable) {
-            if self.matches_exactly(branch, value, path, hops) {
-                if !self.probe {
-                    // Cannot fail; applies the normalisations a probe leaves out.
+            if let Some(dropped_null) = self.matches_exactly(branch, value, path, hops) {
+                if dropped_null && !self.probe {
+                    // Cannot fail; drops the nulls the probe left in place.
                     self.check(branch, value, path, hops + 1);
                 }
                 return;
@@ -49,7 +49,11 @@ impl<'s> Walker<'s> {
         let mut closest: Option<Vec<FieldError>> = None;
         for branch in branches.iter().filter(viable) {
             let mut attempt = value.clone();
-            let errors = self.collect(|walker| walker.check(branch, &mut attempt, path, hops + 1));
+            let errors = self.collect(|walker| {
+                walker.speculating += 1;
+                walker.check(branch, &mut attempt, path, hops + 1);
+                walker.speculating -= 1;
+            });
             if errors.is_empty() {
                 *value = attempt;
                 return;
@@ -107,7 +111,11 @@ impl<'s> Walker<'s> {
         let mut first_errors = None;
         for ty in names() {
             let mut attempt = value.clone();
-            let errors = self.collect(|walker| walker.typed(ty, kw, &mut attempt, path));
+            let errors = self.collect(|walker| {
+                walker.speculating += 1;
+                walker.typed(ty, kw, &mut attempt, path);
+                walker.speculating -= 1;
+            });
             if errors.is_empty() {
                 *value = attempt;
                 return;
@@ -118,21 +126,27 @@ impl<'s> Walker<'s> {
         self.errors.extend(first_errors.unwrap_or_default());
     }
 
-    /// Whether `value` validates against `schema` without any coercion.
+    /// Whether `value` validates against `schema` without any coercion: `None` if not, else
+    /// whether it holds an explicit `null` that a walk outside the probe would drop.
     fn matches_exactly(
         &mut self,
         schema: &'s Value,
         value: &mut Value,
         path: &Path<'_>,
         hops: u32,
-    ) -> bool {
-        let saved = (self.probe, self.failed);
+    ) -> Option<bool> {
+        let saved = (self.probe, self.failed, self.probe_dropped_null);
         self.probe = true;
         self.failed = false;
+        self.probe_dropped_null = false;
+        self.speculating += 1;
         self.check(schema, value, path, hops + 1);
-        let matched = !self.failed;
-        (self.probe, self.failed) = saved;
-        matched
+        self.speculating -= 1;
+        let outcome = (!self.failed).then_some(self.probe_dropped_null);
+        (self.probe, self.failed, self.probe_dropped_null) = saved;
+        // A probe inside a probe passes its finding up.
+        self.probe_dropped_null |= self.probe && outcome == Some(true);
+        outcome
     }
 
     /// Runs `f` and returns the errors it recorded, leaving the walker's own errors as they were.

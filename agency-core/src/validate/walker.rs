@@ -16,6 +16,12 @@ const MAX_HOPS: u32 = 64;
 /// Nesting depth of the input beyond which validation stops (serde_json already stops at 128).
 const MAX_DEPTH: usize = 256;
 
+/// Checks that union probes and attempts may spend before any other work is done.
+const SPECULATION_BUDGET: u32 = 100_000;
+/// Checks added to that budget by each check outside speculation, so speculative work stays
+/// proportional to the input.
+const SPECULATION_PER_STEP: u32 = 16;
+
 /// Walks one value against the schema `root`.
 pub(super) struct Walker<'s> {
     pub(super) root: &'s Value,
@@ -26,6 +32,13 @@ pub(super) struct Walker<'s> {
     /// record nothing but `failed`.
     pub(super) probe: bool,
     pub(super) failed: bool,
+    /// Set by a probe that met an explicit `null` it would drop (see `object`): the branch it
+    /// matched must then be walked again outside the probe.
+    pub(super) probe_dropped_null: bool,
+    /// How deep in speculative walks (union probes and attempts) the walker is.
+    pub(super) speculating: u32,
+    /// Checks left for speculative walks; when none are left they fail with `TOO_COMPLEX`.
+    budget: u32,
 }
 
 impl<'s> Walker<'s> {
@@ -36,6 +49,9 @@ impl<'s> Walker<'s> {
             errors: Vec::new(),
             probe: false,
             failed: false,
+            probe_dropped_null: false,
+            speculating: 0,
+            budget: SPECULATION_BUDGET,
         }
     }
 
@@ -91,6 +107,14 @@ impl<'s> Walker<'s> {
         if hops > MAX_HOPS || path.len() > MAX_DEPTH {
             self.report(path, issue::RECURSION_LOOP, value);
             return;
+        }
+        if self.speculating == 0 {
+            self.budget = self.budget.saturating_add(SPECULATION_PER_STEP);
+        } else if self.budget == 0 {
+            self.report(path, issue::TOO_COMPLEX, value);
+            return;
+        } else {
+            self.budget -= 1;
         }
         let kw = Keywords::scan(map);
         if let Some(reference) = kw.reference {
