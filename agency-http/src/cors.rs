@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use axum::Router;
 use axum::extract::Request;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -30,13 +29,13 @@ const METHODS: [Method; 7] = [
     Method::PUT,
 ];
 
-/// Adds CORS handling for `origins` to `router`.
+/// The CORS layer for `origins`.
 ///
 /// An origin of `*` anywhere in the list allows every origin, without credentials (browsers
 /// refuse `*` with credentials, and tower-http panics on it). Otherwise each entry must be an
 /// exact origin (`https://app.example.com`); credentials are allowed; the preflight of any other
 /// origin is answered 400.
-pub(crate) fn apply(router: Router, origins: &[String]) -> Result<Router, ServerError> {
+pub(crate) fn layer(origins: &[String]) -> Result<CorsWhenOriginLayer, ServerError> {
     // Requested headers are mirrored in both modes: `Access-Control-Allow-Headers: *` does not
     // cover `Authorization`, which the protected routes need.
     let base = CorsLayer::new()
@@ -44,10 +43,10 @@ pub(crate) fn apply(router: Router, origins: &[String]) -> Result<Router, Server
         .allow_headers(AllowHeaders::mirror_request())
         .max_age(MAX_AGE);
     if origins.iter().any(|o| o.trim() == "*") {
-        return Ok(router.layer(CorsWhenOriginLayer {
-            cors: base.allow_origin(AllowOrigin::any()),
+        return Ok(CorsWhenOriginLayer {
+            cors: Arc::new(base.allow_origin(AllowOrigin::any())),
             allowed: None,
-        }));
+        });
     }
     let allowed = origins
         .iter()
@@ -59,10 +58,10 @@ pub(crate) fn apply(router: Router, origins: &[String]) -> Result<Router, Server
     let cors = base
         .allow_origin(AllowOrigin::list(allowed.iter().cloned()))
         .allow_credentials(true);
-    Ok(router.layer(CorsWhenOriginLayer {
-        cors,
+    Ok(CorsWhenOriginLayer {
+        cors: Arc::new(cors),
         allowed: Some(allowed.into()),
-    }))
+    })
 }
 
 /// Runs requests that carry an `Origin` header (the only ones CORS is about) through tower-http's
@@ -71,8 +70,8 @@ pub(crate) fn apply(router: Router, origins: &[String]) -> Result<Router, Server
 /// built for requests that need it. With an explicit list, a preflight from another origin is
 /// answered 400 (tower-http would answer 200 without CORS headers).
 #[derive(Clone)]
-struct CorsWhenOriginLayer {
-    cors: CorsLayer,
+pub(crate) struct CorsWhenOriginLayer {
+    cors: Arc<CorsLayer>,
     /// `None`: any origin.
     allowed: Option<Arc<[HeaderValue]>>,
 }
@@ -83,14 +82,14 @@ impl<S> Layer<S> for CorsWhenOriginLayer {
     fn layer(&self, inner: S) -> Self::Service {
         CorsWhenOrigin {
             inner,
-            cors: Arc::new(self.cors.clone()),
+            cors: self.cors.clone(),
             allowed: self.allowed.clone(),
         }
     }
 }
 
 #[derive(Clone)]
-struct CorsWhenOrigin<S> {
+pub(crate) struct CorsWhenOrigin<S> {
     inner: S,
     cors: Arc<CorsLayer>,
     allowed: Option<Arc<[HeaderValue]>>,

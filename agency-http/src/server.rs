@@ -7,6 +7,7 @@ use agency_core::{RegistryError, Tool, Toolbox};
 use axum::Router;
 use axum::body::Bytes;
 use serde_json::Value;
+use tower::ServiceBuilder;
 
 use crate::auth::BearerAuth;
 use crate::openapi::{self, OpenApiInfo};
@@ -156,6 +157,9 @@ fn assemble(
         .merge(routes::docs::router(openapi_bytes, &options.title))
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed);
-    let router = cors::apply(router, &options.cors_origins)?;
-    Ok(router.layer(trace::RequestLogLayer))
+    // One composed layer: axum boxes (and clones, per request) each layer of each route.
+    let edge = ServiceBuilder::new()
+        .layer(trace::RequestLogLayer)
+        .layer(cors::layer(&options.cors_origins)?);
+    Ok(router.layer(edge))
 }

@@ -22,19 +22,23 @@ pub fn tool_path(name: &str) -> String {
 /// and another method a 405. With `auth`, each route checks the token before reading the body.
 pub(crate) fn router(tools: &Toolbox, auth: Option<&BearerAuth>, body_limit: usize) -> Router {
     tools.iter().fold(Router::new(), |router, tool| {
-        let route = tool_route(tool.clone(), body_limit);
-        let route = match auth {
-            Some(auth) => auth.protect(route),
-            None => route,
-        };
+        let route = tool_route(tool.clone(), auth.cloned(), body_limit);
         router.route(&tool_path(tool.name()), route)
     })
 }
 
-fn tool_route(tool: Tool, body_limit: usize) -> MethodRouter {
+fn tool_route(tool: Tool, auth: Option<BearerAuth>, body_limit: usize) -> MethodRouter {
     post(move |req: Request| {
         let tool = tool.clone();
-        async move { call_tool(&tool, req, body_limit).await }
+        // Checked here rather than by a layer: the same order (before the body is read) without
+        // one more boxed service per request.
+        let denied = auth.as_ref().and_then(|a| a.check(req.headers()).err());
+        async move {
+            match denied {
+                Some(e) => e.into_response(),
+                None => call_tool(&tool, req, body_limit).await,
+            }
+        }
     })
 }
 
