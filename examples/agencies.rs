@@ -16,8 +16,8 @@
 
 use std::process::ExitCode;
 
+use agency::RunConfig;
 use agency::prelude::*;
-use agency::{Agency, AgencyError, Agent, RunConfig};
 
 // ---------------------------------------------------------------------------------------------
 // Tools.
@@ -87,90 +87,80 @@ fn reset_password_link(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Agents: one small function each.
+// Agents: one `#[agent]` struct each; the doc comment is the description other agents read.
 
-fn ceo() -> Agent {
-    Agent::builder("CEO")
-        .description("Talks to the user, splits the work and delegates it.")
-        .instructions(
-            "You are the CEO of a small company. Delegate code questions to the Developer and \
-             number crunching to the Analyst with send_message, then answer the user briefly.",
-        )
-        .model("gpt-4o")
-        .conversation_starter("How many lines and words are in this text?")
-        .build()
-}
+/// Talks to the user, splits the work and delegates it.
+#[agent(
+    name = "CEO",
+    instructions = "You are the CEO of a small company. Delegate code questions to the Developer \
+                    and number crunching to the Analyst with send_message, then answer the user \
+                    briefly.",
+    model = "gpt-4o",
+    conversation_starters = ["How many lines and words are in this text?"],
+)]
+struct Ceo;
 
-fn developer() -> Agent {
-    Agent::builder("Developer")
-        .description("Measures texts and code: lines and words.")
-        .instructions(
-            "You are the Developer. Use your tools to measure texts; answer with numbers.",
-        )
-        .model("gpt-4o-mini")
-        .tool(count_lines::tool())
-        .tool(count_words::tool())
-        .build()
-}
+/// Measures texts and code: lines and words.
+#[agent(
+    instructions = "You are the Developer. Use your tools to measure texts; answer with numbers.",
+    model = "gpt-4o-mini",
+    tools = [count_lines, count_words],
+)]
+struct Developer;
 
-fn analyst() -> Agent {
-    Agent::builder("Analyst")
-        .description("Computes statistics over numbers.")
-        .instructions("You are the Analyst. Use your tools for every computation.")
-        .model("gpt-4o-mini")
-        .tool(mean::tool())
-        .build()
-}
+/// Computes statistics over numbers.
+#[agent(
+    instructions = "You are the Analyst. Use your tools for every computation.",
+    model = "gpt-4o-mini",
+    tools = [mean],
+)]
+struct Analyst;
 
-fn triage() -> Agent {
-    Agent::builder("Triage")
-        .description("Greets customers and routes them to the right desk.")
-        .instructions(
-            "You are Triage. Transfer refund and invoice questions to Billing, and account or \
-             password problems to Support. Do not answer them yourself.",
-        )
-        .model("gpt-4o-mini")
-        .build()
-}
+/// Greets customers and routes them to the right desk.
+#[agent(
+    instructions = "You are Triage. Transfer refund and invoice questions to Billing, and account \
+                    or password problems to Support. Do not answer them yourself.",
+    model = "gpt-4o-mini"
+)]
+struct Triage;
 
-fn billing() -> Agent {
-    Agent::builder("Billing")
-        .description("Answers questions about invoices and refunds.")
-        .instructions("You are Billing. Look refunds up with your tool before answering.")
-        .model("gpt-4o-mini")
-        .tool(refund_status::tool())
-        .build()
-}
+/// Answers questions about invoices and refunds.
+#[agent(
+    instructions = "You are Billing. Look refunds up with your tool before answering.",
+    model = "gpt-4o-mini",
+    tools = [refund_status],
+)]
+struct Billing;
 
-fn support() -> Agent {
-    Agent::builder("Support")
-        .description("Helps with accounts, logins and passwords.")
-        .instructions("You are Support. Send password reset links made with your tool.")
-        .model("gpt-4o-mini")
-        .tool(reset_password_link::tool())
-        .build()
-}
+/// Helps with accounts, logins and passwords.
+#[agent(
+    instructions = "You are Support. Send password reset links made with your tool.",
+    model = "gpt-4o-mini",
+    tools = [reset_password_link],
+)]
+struct Support;
 
 // ---------------------------------------------------------------------------------------------
-// Agencies.
+// Agencies: `#[agency]` registers each factory, so `agency::main()` would serve both.
 
 /// CEO → Developer, CEO → Analyst (`send_message`).
+#[agency]
 fn company() -> Result<Agency, AgencyError> {
     Agency::builder("Company")
-        .entry(ceo())
-        .flow(ceo(), developer())
-        .flow(ceo(), analyst())
+        .entry(Ceo)
+        .flow(Ceo, Developer)
+        .flow(Ceo, Analyst)
         .shared_instructions("Be concise and never invent numbers.")
         .build()
 }
 
 /// Triage ⇒ Billing, Triage ⇒ Support (handoffs).
-fn helpdesk() -> Result<Agency, AgencyError> {
+#[agency]
+fn helpdesk() -> AgencyBuilder {
     Agency::builder("Helpdesk")
-        .entry(triage())
-        .handoff(triage(), billing())
-        .handoff(triage(), support())
-        .build()
+        .entry(Triage)
+        .handoff(Triage, Billing)
+        .handoff(Triage, Support)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -274,7 +264,7 @@ fn text_of(content: &serde_json::Value) -> String {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let (company, helpdesk) = match (company(), helpdesk()) {
+    let (company, helpdesk) = match (company(), helpdesk().build()) {
         (Ok(c), Ok(h)) => (c, h),
         (Err(e), _) | (_, Err(e)) => {
             eprintln!("error: {e}");

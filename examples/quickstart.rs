@@ -1,4 +1,5 @@
-//! The quickstart: two tools, served over HTTP with OpenAPI docs.
+//! The quickstart: two tools, an agent that uses them and an agency around it, served over HTTP
+//! with OpenAPI docs.
 //!
 //! ```sh
 //! cargo run --example quickstart            # serve on http://localhost:8000 (docs at /docs)
@@ -27,6 +28,20 @@ impl Address {
     fn run(self) -> String {
         format!("{}, {}", self.street, self.zip_code)
     }
+}
+
+/// General assistant used for benchmarking.
+#[agent(
+    name = "Assistant",
+    instructions = "You are a helpful assistant. Use the tools when asked.",
+    model = "gpt-4o",
+    tools = [add, Address],
+)]
+struct Assistant;
+
+#[agency]
+fn demo() -> AgencyBuilder {
+    Agency::builder("demo").entry(Assistant)
 }
 
 #[tokio::main]

@@ -47,18 +47,34 @@
 //! # });
 //! ```
 //!
-//! See [`tool`](macro@tool) for everything `#[tool]` accepts.
+//! See [`tool`](macro@tool) for everything `#[tool]` accepts, [`agent`](macro@agent) for agents
+//! and [`agency`](macro@agency) for agencies.
 
 mod cli;
 
 pub use agency_core::*;
-pub use agency_macros::tool;
+pub use agency_macros::{agency, agent, tool};
 pub use cli::{Error, Result, main};
+
+/// serde, for your own parameter and output types: `#[derive(agency::serde::Deserialize)]` with
+/// `#[serde(crate = "agency::serde")]`, so your crate needs no direct dependency on it.
+#[doc(no_inline)]
+pub use agency_core::__private::serde;
+
+/// schemars, for your own parameter and output types: `#[derive(agency::schemars::JsonSchema)]`
+/// with `#[schemars(crate = "agency::schemars")]`, so your crate needs no direct dependency on it.
+#[doc(no_inline)]
+pub use agency_core::__private::schemars;
 
 /// The HTTP server: routes, OpenAPI document, docs pages, auth, CORS.
 pub use agency_http as http;
 
 /// The items most programs need: `use agency::prelude::*;`.
 pub mod prelude {
-    pub use crate::{Tool, ToolContext, ToolError, UserContext, tool};
+    pub use crate::{
+        Agency, AgencyBuilder, AgencyError, Agent, Tool, ToolContext, ToolError, UserContext, tool,
+    };
+    // The attribute macros only: `crate::agency` and `crate::agent` also name modules, which
+    // would shadow the `agency` crate itself in `agency::main()`.
+    pub use agency_macros::{agency, agent};
 }

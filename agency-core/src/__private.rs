@@ -7,13 +7,25 @@ use futures::future::OptionFuture;
 use serde::Serialize;
 use serde_json::Value;
 
+pub use crate::agent_registration::AgentRegistration;
 pub use crate::registry::ToolRegistration;
 pub use inventory;
 pub use schemars;
 pub use serde;
 pub use serde_json;
 
-use crate::{ToolContext, ToolError};
+use crate::{Tool, ToolContext, ToolError};
+
+/// An item marked `#[tool]`: what `#[agent(tools = [...])]` accepts.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a tool: mark it with #[tool]",
+    label = "not a #[tool] function or struct",
+    note = "`#[agent(tools = [...])]` takes the names of functions and structs marked #[tool]"
+)]
+pub trait ToolItem {
+    /// The tool (`#[tool]` builds it once and hands out clones).
+    fn tool() -> Tool;
+}
 
 /// Calls a tool struct's `run`, with or without the context, whichever its signature takes.
 ///

@@ -6,6 +6,7 @@
 
 pub mod agency;
 pub mod agent;
+mod agent_registration;
 mod context;
 mod error;
 pub mod event;
@@ -24,6 +25,7 @@ pub mod __private;
 
 pub use agency::{Agency, AgencyBuilder, AgencyError, AgencyRegistration, IntoAgency, IntoAgent};
 pub use agent::{Agent, AgentBuilder, AgentError};
+pub use agent_registration::AgentRegistration;
 pub use context::{ToolContext, UserContext};
 pub use error::{RegistryError, ToolError};
 pub use event::{EventMeta, RunEvent};

@@ -3,6 +3,9 @@
 
 use proc_macro::TokenStream;
 
+mod agency;
+mod agent;
+mod agent_options;
 mod crate_path;
 mod docs;
 mod errors;
@@ -180,6 +183,153 @@ mod tool_struct;
 #[proc_macro_attribute]
 pub fn tool(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand(attr.into(), item.into()).into()
+}
+
+/// Turns a unit struct into an agent: a name, a description, instructions, tools and a model,
+/// set by the attribute's options. `Assistant::agent()` gives the
+/// [`Agent`](../agency/struct.Agent.html), and the struct itself goes wherever an agent does
+/// (`Agency::builder("demo").entry(Assistant).flow(Assistant, Researcher)`).
+///
+/// ```
+/// use agency::prelude::*;
+///
+/// /// Add two integers and return the sum.
+/// #[tool]
+/// fn add(a: i64, b: i64) -> i64 {
+///     a + b
+/// }
+///
+/// /// General assistant used for benchmarking.
+/// #[agent(
+///     instructions = "You are a helpful assistant. Use the tools when asked.",
+///     tools = [add],
+///     model = "gpt-4o",
+///     temperature = 0.2,
+///     conversation_starters = ["What is 2 + 40?"],
+/// )]
+/// struct Assistant;
+///
+/// let agent = Assistant::agent();
+/// assert_eq!(agent.name(), "Assistant");
+/// assert_eq!(agent.description(), "General assistant used for benchmarking.");
+/// assert_eq!(agent.tools()[0].name(), "add");
+/// assert_eq!(agent.settings().temperature, Some(0.2));
+///
+/// let agency = Agency::builder("demo").entry(Assistant).build().unwrap();
+/// assert_eq!(agency.agent_names(), ["Assistant"]);
+/// ```
+///
+/// # Options
+///
+/// Each is optional; values are literals, checked at compile time.
+///
+/// | option | value | default |
+/// |---|---|---|
+/// | `name` | `"Assistant"`: any non-empty string without `/` | the struct's name |
+/// | `description` | `"What the agent does."` (other agents read it) | the doc comment |
+/// | `instructions` | `"You are a helpful assistant."` | none |
+/// | `instructions_file` | `"prompts/assistant.md"`, relative to the crate's directory (where its `Cargo.toml` is), read at compile time: editing it rebuilds the program | none |
+/// | `tools` | `[add, tools::Address]`: paths to `#[tool]` functions and structs | none |
+/// | `model` | `"gpt-4o"` | `AGENCY_MODEL` at run time, else `gpt-4o` |
+/// | `temperature` | a number from 0 to 2 | the provider's |
+/// | `top_p` | a number from 0 to 1 | the provider's |
+/// | `max_output_tokens` | a positive integer | the provider's |
+/// | `reasoning_effort` | `"none"`, `"minimal"`, `"low"`, `"medium"`, `"high"` or `"xhigh"` | the provider's |
+/// | `parallel_tool_calls` | `true` or `false` | the provider's |
+/// | `tool_choice` | `"auto"`, `"required"`, `"none"` or a tool's name | the provider's |
+/// | `include_usage` | `true` or `false` (Chat Completions servers) | on |
+/// | `conversation_starters` | `["What is 2 + 40?", ...]` | none |
+/// | `quick_replies` | `["Thanks", ...]` | none |
+/// | `output` | a type that implements `JsonSchema`: the final answer is a JSON value of it (strict structured output) | text |
+/// | `max_turns` | a positive integer: the most model turns of one run | 25 |
+///
+/// `instructions` and `instructions_file` exclude each other.
+///
+/// ```
+/// use agency::prelude::*;
+/// use agency::schemars::JsonSchema;
+///
+/// /// The weather somewhere.
+/// #[derive(JsonSchema)]
+/// #[schemars(crate = "agency::schemars")]
+/// struct Weather {
+///     city: String,
+///     celsius: f64,
+/// }
+///
+/// /// Reports the weather as JSON.
+/// #[agent(name = "Weather Reporter", output = Weather, max_turns = 3, reasoning_effort = "low")]
+/// struct Reporter;
+///
+/// let agent = Reporter::agent();
+/// assert_eq!(agent.name(), "Weather Reporter");
+/// let output = agent.output_schema().unwrap();
+/// assert!(output.strict);
+/// assert_eq!(output.schema["required"], serde_json::json!(["city", "celsius"]));
+/// assert_eq!(agent.max_turns(), 3);
+/// ```
+///
+/// # Registration
+///
+/// Every `#[agent]` registers itself: `AgentRegistration::all()` lists the agents of every crate
+/// linked into the program.
+///
+/// # What it refuses at compile time
+///
+/// An unknown option (with the list of valid ones), a value of the wrong kind or out of range, an
+/// option given twice, `instructions` with `instructions_file`, a file that does not exist, an
+/// item in `tools` that is not a `#[tool]` (rustc says "expected type, found function" for a
+/// plain function, "... is not a tool: mark it with #[tool]" for other types), an `output` type
+/// without `JsonSchema`, and anything but a unit struct without generics.
+///
+/// # What it generates
+///
+/// The struct unchanged; an inherent `pub fn agent() -> Agent` that builds the agent once (in a
+/// `LazyLock`) with [`Agent::builder`](../agency/struct.Agent.html#method.builder) and hands
+/// out clones; `impl IntoAgent for Assistant`; an `inventory` registration. An agent struct must
+/// not define another `agent` associated function.
+#[proc_macro_attribute]
+pub fn agent(attr: TokenStream, item: TokenStream) -> TokenStream {
+    agent::expand_attribute(attr.into(), item.into()).into()
+}
+
+/// Registers a function that builds an agency, so the server (`agency::main()`) finds and serves
+/// it with no list kept by hand. The function stays an ordinary function.
+///
+/// It takes no parameters and returns anything that
+/// [`IntoAgency`](../agency/trait.IntoAgency.html): an `AgencyBuilder`, an `Agency`, or a
+/// `Result<Agency, E>` with `E: Into<AgencyError>`. The server calls it once per request, so
+/// requests share no state; keep it cheap (`#[agent]` structs build their agent once and clone
+/// it).
+///
+/// ```
+/// use agency::prelude::*;
+/// use agency::AgencyRegistration;
+///
+/// /// Answers questions.
+/// #[agent(instructions = "You are a helpful assistant.")]
+/// struct Assistant;
+///
+/// /// Researches what the assistant asks.
+/// #[agent(instructions = "You research topics.")]
+/// struct Researcher;
+///
+/// #[agency]
+/// fn demo() -> AgencyBuilder {
+///     Agency::builder("demo").entry(Assistant).flow(Assistant, Researcher)
+/// }
+///
+/// let registration = AgencyRegistration::all().into_iter().find(|r| r.name == "demo").unwrap();
+/// let agency = (registration.build)().unwrap();
+/// assert_eq!(agency.agent_names(), ["Assistant", "Researcher"]);
+/// assert_eq!(demo().build().unwrap().flows(), agency.flows());
+/// ```
+///
+/// The registration's name is the function's. `#[agency]` refuses options, and a generic,
+/// `async` or `unsafe` function, one with parameters, and any other item.
+#[proc_macro_attribute]
+pub fn agency(attr: TokenStream, item: TokenStream) -> TokenStream {
+    agency::expand_attribute(attr.into(), item.into()).into()
 }
 
 fn expand(

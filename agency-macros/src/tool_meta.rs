@@ -18,6 +18,8 @@ pub(crate) struct ToolMeta {
     pub span: Span,
     /// The item's identifier, where errors about the generated code are reported.
     item_span: Span,
+    /// The item's identifier: the type that implements `ToolItem`.
+    ident: Ident,
     description: Option<TokenStream>,
     strict: Option<LitBool>,
     /// The item's `#[cfg(...)]` attributes, repeated on every generated item.
@@ -48,6 +50,7 @@ impl ToolMeta {
             name,
             span,
             item_span: ident.span(),
+            ident: ident.clone(),
             description,
             strict: options.strict,
             cfgs: attrs
@@ -74,12 +77,21 @@ impl ToolMeta {
         }
     }
 
-    /// Registers the tool with `inventory`, so `Toolbox::discover()` finds it; `build` is the path
-    /// of its `fn tool() -> Tool`.
+    /// Registers the tool with `inventory`, so `Toolbox::discover()` finds it, and implements
+    /// `ToolItem` on the item, so `#[agent(tools = [...])]` takes it; `build` is the path of its
+    /// `fn tool() -> Tool`.
     pub(crate) fn registration(&self, rt: &TokenStream, build: TokenStream) -> TokenStream {
         let name = &self.name;
         let cfgs = &self.cfgs;
+        let ident = &self.ident;
         quote_spanned! {self.span=>
+            #(#cfgs)*
+            impl #rt::__private::ToolItem for #ident {
+                fn tool() -> #rt::Tool {
+                    #build()
+                }
+            }
+
             #(#cfgs)*
             #rt::__private::inventory::submit! {
                 #rt::__private::ToolRegistration {

@@ -1,6 +1,7 @@
 //! Integration tests of agency-rs, in one binary to keep link time down.
 
 mod agency;
+mod agent_macros;
 mod agents;
 mod fake_openai;
 mod http_tools;
