@@ -5,6 +5,16 @@
 //!   the server itself,
 //! - bearer-token auth on the tool routes, CORS, a body limit, request logs at debug level.
 //!
+//! Wire choices worth knowing: a body whose `content-type` is not JSON (a form, plain text) is
+//! not parsed, and a route that takes an object answers 422 `model_attributes_type` with the raw
+//! text as `input`, as FastAPI does (reference case 19); a request without `content-type` is
+//! parsed as JSON. A wrong method is answered 405 before auth is checked; auth is checked before
+//! the body is read.
+//!
+//! Adding routes (agencies...): read bodies with [`body::read_json_object`] and the configured
+//! limit, answer errors with [`ApiError`], protect a route with [`BearerAuth::protect`] (or call
+//! [`BearerAuth::check`] first thing), and describe it with [`openapi::OpenApiBuilder`].
+//!
 //! ```no_run
 //! use agency_core::{Tool, ToolError};
 //! use agency_http::{Server, ServerOptions};

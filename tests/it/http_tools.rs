@@ -1271,3 +1271,37 @@ async fn docs_pages_and_all_their_assets_are_served_locally() {
     assert!(s.get("/redoc/redoc.standalone.js").await.bytes.len() > 500_000);
     assert_eq!(s.get("/docs/nope.js").await.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_client_that_goes_away_cancels_the_tool() {
+    use std::sync::Arc;
+    use tokio::sync::Notify;
+    let (started, cancelled) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+    let (s2, c2) = (started.clone(), cancelled.clone());
+    let wait = Tool::builder("wait")
+        .description("Waits until cancelled.")
+        .handler(move |_: Nothing, ctx: agency::ToolContext| {
+            let (started, cancelled) = (s2.clone(), c2.clone());
+            async move {
+                // Work the tool spawned itself, holding the token.
+                let token = ctx.cancellation().clone();
+                tokio::spawn(async move {
+                    token.cancelled().await;
+                    cancelled.notify_one();
+                });
+                started.notify_one();
+                std::future::pending::<()>().await;
+                Ok::<(), ToolError>(())
+            }
+        });
+    let s = start(Server::builder().tool(wait).build().unwrap()).await;
+    let client = s.client.clone();
+    let url = format!("{}/tool/wait", s.base);
+    let request = tokio::spawn(async move { client.post(url).body("{}").send().await });
+    started.notified().await;
+    request.abort();
+    // A safety net against a hang, not a measure of speed.
+    tokio::time::timeout(std::time::Duration::from_secs(30), cancelled.notified())
+        .await
+        .expect("the tool's token was cancelled when the client went away");
+}

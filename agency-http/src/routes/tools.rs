@@ -48,7 +48,11 @@ async fn call_tool(tool: &Tool, req: Request, body_limit: usize) -> Response {
         Ok(args) => args,
         Err(e) => return e.into_response(),
     };
-    match tool.call(Value::Object(args), ToolContext::new()).await {
+    let ctx = ToolContext::new();
+    // A client that goes away drops this future: tools that watch `ctx.is_cancelled()` (or
+    // spawned work holding the token) are told to stop.
+    let _cancel_on_drop = ctx.cancellation().clone().drop_guard();
+    match tool.call(Value::Object(args), ctx).await {
         Ok(output) => json_response(StatusCode::OK, &ToolOutput { response: &output }),
         Err(e) => tool_error(tool.name(), e).into_response(),
     }
