@@ -80,7 +80,9 @@ impl fmt::Display for FieldErrors<'_> {
 #[non_exhaustive]
 pub enum RegistryError {
     /// Two tools share one name; names must be unique because they are route and function names.
-    #[error("two tools are named '{name}': one defined at {first}, the other at {second}; rename one with #[tool(name = \"...\")]")]
+    #[error(
+        "two tools are named '{name}': one defined at {first}, the other at {second}; rename one with #[tool(name = \"...\")]"
+    )]
     DuplicateTool {
         /// The shared name.
         name: String,
