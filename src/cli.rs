@@ -166,10 +166,7 @@ fn init_tracing() {
 }
 
 fn server(options: ServerOptions) -> Result<Server> {
-    Ok(Server::builder()
-        .discover_tools()
-        .options(options)
-        .build()?)
+    Ok(Server::builder().discover().options(options).build()?)
 }
 
 async fn serve(args: &ServeArgs) -> Result<()> {
@@ -178,6 +175,38 @@ async fn serve(args: &ServeArgs) -> Result<()> {
 }
 
 fn list() -> Result<()> {
+    let registrations = crate::AgencyRegistration::all();
+    println!("agencies ({}):", registrations.len());
+    for reg in registrations {
+        let agency = match (reg.build)() {
+            Ok(agency) => agency,
+            Err(e) => {
+                println!("  {} ({}): invalid: {e}", reg.name, reg.location);
+                continue;
+            }
+        };
+        println!("  {} (routes /{}/...)", agency.name(), agency.route_name());
+        for agent in agency.agents() {
+            let entry = if agency.entry_points().iter().any(|e| e == agent.name()) {
+                " (entry point)"
+            } else {
+                ""
+            };
+            let tools: Vec<&str> = agent.tools().iter().map(|t| t.name()).collect();
+            println!(
+                "    agent {}{entry}: model {}, tools [{}]",
+                agent.name(),
+                agent.model(),
+                tools.join(", ")
+            );
+        }
+        for (from, to) in agency.flows() {
+            println!("    {from} -> {to} (send_message)");
+        }
+        for (from, to) in agency.handoffs() {
+            println!("    {from} => {to} (handoff)");
+        }
+    }
     let tools = Toolbox::discover()?;
     println!("tools ({}):", tools.len());
     for tool in tools.iter() {

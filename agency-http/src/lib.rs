@@ -32,6 +32,7 @@
 //! # }
 //! ```
 
+pub mod agency;
 mod auth;
 pub mod body;
 mod cors;

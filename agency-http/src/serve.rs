@@ -30,6 +30,13 @@ impl Server {
     ) -> Result<(), ServerError> {
         let addr = listener.local_addr().map_err(ServerError::Serve)?;
         self.log_startup(addr);
+        let registry = self.cancel_registry().clone();
+        // Open streams are cancelled so they end with their `messages` and `end` frames, which
+        // lets the graceful shutdown finish.
+        let shutdown = async move {
+            shutdown.await;
+            registry.cancel_all();
+        };
         axum::serve(listener, self.router())
             .with_graceful_shutdown(shutdown)
             .await
@@ -43,6 +50,14 @@ impl Server {
             ip => format!("http://{ip}:{}", addr.port()),
         };
         tracing::info!("listening on {addr}; docs at {base}/docs and {base}/redoc");
+        for agency in self.agencies() {
+            let route = agency.route_name();
+            tracing::info!(
+                "agency '{}' ({}): POST {base}/{route}/get_response, /get_response_stream, /cancel_response_stream; GET /get_metadata",
+                agency.name(),
+                agency.agent_names().join(", ")
+            );
+        }
         for tool in self.tools().iter() {
             tracing::info!("tool '{}': POST {base}/tool/{}", tool.name(), tool.name());
         }

@@ -3,12 +3,16 @@
 
 use std::sync::Arc;
 
-use agency_core::{RegistryError, Tool, Toolbox};
+use agency_core::model::{ClientConfig, Model};
+use agency_core::{
+    Agency, AgencyError, AgencyRegistration, IntoAgency, RegistryError, Tool, Toolbox,
+};
 use axum::Router;
 use axum::body::Bytes;
 use serde_json::Value;
 use tower::ServiceBuilder;
 
+use crate::agency::{AgencyFactory, AgencyState, CancelRegistry, InProcessRegistry};
 use crate::auth::BearerAuth;
 use crate::openapi::{self, OpenApiInfo};
 use crate::{ServerError, ServerOptions, cors, routes, trace};
@@ -33,17 +37,28 @@ use crate::{ServerError, ServerOptions, cors, routes, trace};
 /// // `server.serve().await` binds the port and serves until Ctrl-C.
 /// # Ok(()) }
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Server {
     inner: Arc<Inner>,
 }
 
-#[derive(Debug)]
 struct Inner {
     router: Router,
     openapi: Value,
     tools: Toolbox,
+    agencies: Vec<Agency>,
     options: ServerOptions,
+    registry: Arc<dyn CancelRegistry>,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("tools", &self.inner.tools)
+            .field("agencies", &self.inner.agencies)
+            .field("options", &self.inner.options)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Server {
@@ -51,7 +66,11 @@ impl Server {
     pub fn builder() -> ServerBuilder {
         ServerBuilder {
             tools: Ok(Toolbox::new()),
+            agencies: Vec::new(),
             options: ServerOptions::default(),
+            client: None,
+            model: None,
+            registry: None,
         }
     }
 
@@ -71,18 +90,41 @@ impl Server {
         &self.inner.tools
     }
 
+    /// The agencies served under `/{agency}/...` (one instance of each, built at startup).
+    pub fn agencies(&self) -> &[Agency] {
+        &self.inner.agencies
+    }
+
     /// The options the server was built with.
     pub fn options(&self) -> &ServerOptions {
         &self.inner.options
+    }
+
+    /// The registry of running streams (graceful shutdown cancels them all).
+    pub fn cancel_registry(&self) -> &Arc<dyn CancelRegistry> {
+        &self.inner.registry
     }
 }
 
 /// Describes a [`Server`]; see [`Server::builder`].
 #[must_use]
-#[derive(Debug)]
 pub struct ServerBuilder {
     tools: Result<Toolbox, RegistryError>,
+    agencies: Vec<(AgencyFactory, String)>,
     options: ServerOptions,
+    client: Option<ClientConfig>,
+    model: Option<Arc<dyn Model>>,
+    registry: Option<Arc<dyn CancelRegistry>>,
+}
+
+impl std::fmt::Debug for ServerBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerBuilder")
+            .field("tools", &self.tools)
+            .field("agencies", &self.agencies.len())
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ServerBuilder {
@@ -104,9 +146,66 @@ impl ServerBuilder {
             Ok(tools) => self.tools(tools),
             Err(e) => ServerBuilder {
                 tools: Err(e),
-                options: self.options,
+                ..self
             },
         }
+    }
+
+    /// Serves `agency` (an [`Agency`], an `AgencyBuilder`, or a `Result` of one). Each request
+    /// gets a clone; use [`ServerBuilder::agency_factory`] to build a fresh one per request.
+    pub fn agency(self, agency: impl IntoAgency) -> Self {
+        let built = agency.into_agency();
+        let factory: AgencyFactory = Arc::new(move || built.clone());
+        self.agency_factory_named(factory, "explicitly registered".to_owned())
+    }
+
+    /// Serves the agency `factory` builds; it is called once per request, so requests share no
+    /// mutable state.
+    pub fn agency_factory<F, A>(self, factory: F) -> Self
+    where
+        F: Fn() -> A + Send + Sync + 'static,
+        A: IntoAgency,
+    {
+        let factory: AgencyFactory = Arc::new(move || factory().into_agency());
+        self.agency_factory_named(factory, "explicitly registered".to_owned())
+    }
+
+    fn agency_factory_named(mut self, factory: AgencyFactory, location: String) -> Self {
+        self.agencies.push((factory, location));
+        self
+    }
+
+    /// Serves every agency registered with `#[agency]` in the crates linked into this binary.
+    pub fn discover_agencies(mut self) -> Self {
+        for reg in AgencyRegistration::all() {
+            let build = reg.build;
+            self = self.agency_factory_named(Arc::new(build), reg.location.to_owned());
+        }
+        self
+    }
+
+    /// Serves everything registered with `#[tool]` and `#[agency]`.
+    pub fn discover(self) -> Self {
+        self.discover_tools().discover_agencies()
+    }
+
+    /// The model client agencies use (default: [`ClientConfig::from_env`]); a request's
+    /// `client_config` goes over it.
+    pub fn client(mut self, client: ClientConfig) -> Self {
+        self.client = Some(client);
+        self
+    }
+
+    /// A model back end to run agencies on instead of OpenAI.
+    pub fn model(mut self, model: impl Model) -> Self {
+        self.model = Some(Arc::new(model));
+        self
+    }
+
+    /// Where running streams are registered for cancellation (default: in this process).
+    pub fn cancel_registry(mut self, registry: impl CancelRegistry) -> Self {
+        self.registry = Some(Arc::new(registry));
+        self
     }
 
     /// Sets the options (port, token, CORS...).
@@ -120,18 +219,66 @@ impl ServerBuilder {
     /// Errors: a duplicate or invalid tool name, nothing to serve, an invalid CORS origin.
     pub fn build(self) -> Result<Server, ServerError> {
         let tools = self.tools?;
-        if tools.is_empty() {
+        let registry = self
+            .registry
+            .unwrap_or_else(|| Arc::new(InProcessRegistry::default()));
+        let auth = self
+            .options
+            .app_token
+            .as_deref()
+            .filter(|t| !t.is_empty())
+            .map(BearerAuth::new);
+        let client = self.client.unwrap_or_else(ClientConfig::from_env);
+        let mut states: Vec<AgencyState> = Vec::new();
+        for (factory, location) in self.agencies {
+            let template = factory().map_err(|source| ServerError::Agency {
+                location: location.clone(),
+                source,
+            })?;
+            let route = template.route_name();
+            if route.is_empty() || route.contains(['/', '{', '}']) || route == "tool" {
+                return Err(ServerError::Agency {
+                    location,
+                    source: AgencyError::InvalidName(template.name().to_owned()),
+                });
+            }
+            if let Some(other) = states.iter().find(|s| s.route == route) {
+                return Err(ServerError::DuplicateAgency {
+                    route,
+                    first: other.template.name().to_owned(),
+                    second: template.name().to_owned(),
+                });
+            }
+            states.push(AgencyState {
+                route,
+                factory,
+                template,
+                client: client.clone(),
+                model: self.model.clone(),
+                registry: registry.clone(),
+                auth: auth.clone(),
+                body_limit: self.options.body_limit,
+            });
+        }
+        if tools.is_empty() && states.is_empty() {
             return Err(ServerError::NothingToServe);
         }
         let options = self.options;
-        let openapi = openapi::document(&tools, &OpenApiInfo::from(&options));
-        let router = assemble(&tools, &options, &openapi)?;
+        let mut doc = openapi::OpenApiBuilder::new(OpenApiInfo::from(&options));
+        for state in &states {
+            crate::agency::add_to_openapi(&mut doc, &state.template, &state.route);
+        }
+        doc.add_tools(&tools);
+        let openapi = doc.build();
+        let router = assemble(&tools, &states, &options, &openapi)?;
         Ok(Server {
             inner: Arc::new(Inner {
                 router,
                 openapi,
                 tools,
+                agencies: states.into_iter().map(|s| s.template).collect(),
                 options,
+                registry,
             }),
         })
     }
@@ -141,6 +288,7 @@ impl ServerBuilder {
 /// request logs. Routes read their bodies with [`crate::body`] and the configured limit.
 fn assemble(
     tools: &Toolbox,
+    agencies: &[AgencyState],
     options: &ServerOptions,
     openapi: &Value,
 ) -> Result<Router, ServerError> {
@@ -152,7 +300,11 @@ fn assemble(
     let limit = options.body_limit;
     let openapi_bytes = Bytes::from(openapi.to_string());
 
-    let router = Router::new()
+    let router = agencies
+        .iter()
+        .fold(Router::new(), |r, s| {
+            r.merge(crate::agency::router(s.clone()))
+        })
         .merge(routes::tools::router(tools, auth.as_ref(), limit))
         .merge(routes::docs::router(openapi_bytes, &options.title))
         .fallback(routes::not_found)

@@ -1,6 +1,6 @@
 //! Why a server could not be built or could not run.
 
-use agency_core::RegistryError;
+use agency_core::{AgencyError, RegistryError};
 
 /// Why [`crate::ServerBuilder::build`] or [`crate::Server::serve`] failed.
 #[derive(Debug, thiserror::Error)]
@@ -9,6 +9,27 @@ pub enum ServerError {
     /// Two tools share a name, or a name is invalid.
     #[error(transparent)]
     Registry(#[from] RegistryError),
+    /// An agency could not be built.
+    #[error("the agency defined at {location} is invalid: {source}")]
+    Agency {
+        /// Where it was defined (`file:line`, or `explicitly registered`).
+        location: String,
+        /// Why.
+        #[source]
+        source: AgencyError,
+    },
+    /// Two agencies would be served at one route.
+    #[error(
+        "agencies '{first}' and '{second}' would both be served at /{route}/...: give one another name"
+    )]
+    DuplicateAgency {
+        /// The route name (the agency name with spaces as `_`).
+        route: String,
+        /// The first agency's name.
+        first: String,
+        /// The second's.
+        second: String,
+    },
     /// There is nothing to serve.
     #[error(
         "no agency and no tool to serve: define one with #[tool] (and make sure the crate that \

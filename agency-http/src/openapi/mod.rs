@@ -176,6 +176,21 @@ impl OpenApiBuilder {
         );
     }
 
+    /// Adds a schema under exactly `name` (a well-known component shared by routes; added once).
+    pub fn add_fixed_schema(&mut self, name: &str, schema: Value) {
+        self.components.insert_fixed(name, schema);
+    }
+
+    /// Adds the 401 answer when auth is on (for routes without a body).
+    pub fn add_auth_response(&self, responses: &mut Map<String, Value>) {
+        if self.info.bearer_auth {
+            responses.insert(
+                "401".into(),
+                response("Missing or wrong bearer token", names::HTTP_ERROR),
+            );
+        }
+    }
+
     /// Adds `schema` (with its `$defs`) to the components, named after `preferred` (unique-ified
     /// with a number on a clash), and returns the component name.
     pub fn add_schema(&mut self, preferred: &str, schema: &Value) -> String {
