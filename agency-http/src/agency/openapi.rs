@@ -28,105 +28,121 @@ pub(crate) fn add_agency(doc: &mut OpenApiBuilder, agency: &Agency, route: &str)
         doc.add_fixed_schema(name, schema);
     }
     let request = doc.add_schema(&format!("{route}Request"), &request_schema(agency));
-    let tag = json!([format!("agency: {}", agency.name())]);
-    let body = |schema: &str| json!({"required": true, "content": {"application/json": {"schema": OpenApiBuilder::reference(schema)}}});
+    let op = Operation {
+        route,
+        agency: agency.name(),
+    };
+    let failed = |what| response(what, names::ERROR_RESPONSE);
+    op.add(
+        doc,
+        "get_response",
+        "Get a response",
+        Some(&request),
+        vec![
+            (
+                "200",
+                response(
+                    "The run's final answer, new messages and usage",
+                    AGENCY_RESPONSE,
+                ),
+            ),
+            ("400", failed("File attachments are not supported")),
+            ("500", failed("The run failed (out of turns, ...)")),
+            (
+                "502",
+                failed("The model API failed or could not be reached"),
+            ),
+            ("504", failed("The model API timed out")),
+        ],
+    );
+    let events = json!({
+        "description": "Server-sent events: `meta` (the run id), the run's events as `data: {\"data\": ...}`, `messages`, then `end`. A failed run sends an error event before `messages`.",
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    });
+    op.add(
+        doc,
+        "get_response_stream",
+        "Stream a response",
+        Some(&request),
+        vec![
+            ("200", events),
+            ("500", failed("The agency could not be built")),
+        ],
+    );
+    op.add(
+        doc,
+        "cancel_response_stream",
+        "Cancel a streaming run",
+        Some(CANCEL_REQUEST),
+        vec![
+            (
+                "200",
+                response(
+                    "The run was cancelled; its completed messages",
+                    CANCEL_RESPONSE,
+                ),
+            ),
+            (
+                "404",
+                response("No such run is streaming", names::HTTP_ERROR),
+            ),
+        ],
+    );
+    op.add(
+        doc,
+        "get_metadata",
+        "Agency metadata",
+        None,
+        vec![(
+            "200",
+            response("The agency as a graph of agents and tools", METADATA),
+        )],
+    );
+}
 
-    let mut responses = Map::new();
-    responses.insert(
-        "200".into(),
-        response(
-            "The run's final answer, new messages and usage",
-            AGENCY_RESPONSE,
-        ),
-    );
-    doc.add_common_responses(&mut responses);
-    responses.insert(
-        "400".into(),
-        response("File attachments are not supported", names::ERROR_RESPONSE),
-    );
-    responses.insert(
-        "500".into(),
-        response("The run failed (out of turns, ...)", names::ERROR_RESPONSE),
-    );
-    responses.insert(
-        "502".into(),
-        response(
-            "The model API failed or could not be reached",
-            names::ERROR_RESPONSE,
-        ),
-    );
-    responses.insert(
-        "504".into(),
-        response("The model API timed out", names::ERROR_RESPONSE),
-    );
-    doc.add_operation(
-        &agency_path(route, "get_response"),
-        "post",
-        json!({
-            "tags": tag, "summary": "Get a response", "operationId": format!("{route}_get_response"),
-            "description": format!("Sends a message to an agent of agency '{}' and answers when the run ends.", agency.name()),
-            "requestBody": body(&request), "responses": responses,
-        }),
-    );
+/// The operations of one agency.
+struct Operation<'a> {
+    route: &'a str,
+    agency: &'a str,
+}
 
-    let mut responses = Map::new();
-    responses.insert(
-        "200".into(),
-        json!({
-            "description": "Server-sent events: `meta` (the run id), the run's events as `data: {\"data\": ...}`, `messages`, then `end`. A failed run sends an error event before `messages`.",
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
-        }),
-    );
-    doc.add_common_responses(&mut responses);
-    responses.insert(
-        "500".into(),
-        response("The agency could not be built", names::ERROR_RESPONSE),
-    );
-    doc.add_operation(
-        &agency_path(route, "get_response_stream"),
-        "post",
-        json!({
-            "tags": tag, "summary": "Stream a response", "operationId": format!("{route}_get_response_stream"),
-            "requestBody": body(&request), "responses": responses,
-        }),
-    );
-
-    let mut responses = Map::new();
-    responses.insert(
-        "200".into(),
-        response(
-            "The run was cancelled; its completed messages",
-            CANCEL_RESPONSE,
-        ),
-    );
-    doc.add_common_responses(&mut responses);
-    responses.insert(
-        "404".into(),
-        response("No such run is streaming", names::HTTP_ERROR),
-    );
-    doc.add_operation(
-        &agency_path(route, "cancel_response_stream"),
-        "post",
-        json!({
-            "tags": tag, "summary": "Cancel a streaming run", "operationId": format!("{route}_cancel_response_stream"),
-            "requestBody": body(CANCEL_REQUEST), "responses": responses,
-        }),
-    );
-
-    let mut responses = Map::new();
-    responses.insert(
-        "200".into(),
-        response("The agency as a graph of agents and tools", METADATA),
-    );
-    doc.add_auth_response(&mut responses);
-    doc.add_operation(
-        &agency_path(route, "get_metadata"),
-        "get",
-        json!({
-            "tags": tag, "summary": "Agency metadata", "operationId": format!("{route}_get_metadata"),
-            "responses": responses,
-        }),
-    );
+impl Operation<'_> {
+    /// Adds `endpoint`: a POST with a JSON body of component `body` (401/413/422 documented
+    /// too), or a GET without one (401 documented when auth is on).
+    fn add(
+        &self,
+        doc: &mut OpenApiBuilder,
+        endpoint: &str,
+        summary: &str,
+        body: Option<&str>,
+        answers: Vec<(&str, Value)>,
+    ) {
+        let mut responses = Map::new();
+        for (status, answer) in answers {
+            responses.insert(status.to_owned(), answer);
+        }
+        let mut op = json!({
+            "tags": [format!("agency: {}", self.agency)],
+            "summary": summary,
+            "operationId": format!("{}_{endpoint}", self.route),
+        });
+        let method = match body {
+            Some(schema) => {
+                doc.add_common_responses(&mut responses);
+                op["requestBody"] = json!({
+                    "required": true,
+                    "content": {"application/json": {"schema": OpenApiBuilder::reference(schema)}},
+                });
+                "post"
+            }
+            None => {
+                doc.add_auth_response(&mut responses);
+                "get"
+            }
+        };
+        op["responses"] = Value::Object(responses);
+        doc.add_operation(&agency_path(self.route, endpoint), method, op);
+    }
 }
 
 fn nullable(schema: Value) -> Value {
