@@ -27,7 +27,9 @@ pub(crate) fn add_agency(doc: &mut OpenApiBuilder, agency: &Agency, route: &str)
     for (name, schema) in shared {
         doc.add_fixed_schema(name, schema);
     }
-    let request = doc.add_schema(&format!("{route}Request"), &request_schema(agency));
+    // Written with component references already: added as is.
+    let request = format!("{route}Request");
+    doc.add_fixed_schema(&request, request_schema(agency));
     let op = Operation {
         route,
         agency: agency.name(),
