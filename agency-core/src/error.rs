@@ -81,14 +81,14 @@ impl fmt::Display for FieldErrors<'_> {
 pub enum RegistryError {
     /// Two tools share one name; names must be unique because they are route and function names.
     #[error(
-        "two tools are named '{name}': one defined at {first}, the other at {second}; rename one with #[tool(name = \"...\")]"
+        "two tools are named '{name}': one {first}, the other {second}; rename one with #[tool(name = \"...\")]"
     )]
     DuplicateTool {
         /// The shared name.
         name: String,
-        /// Where the first one was defined (`file:line`, or `explicitly registered`).
+        /// Where the first one came from (`defined at file:line`, or `registered explicitly`).
         first: String,
-        /// Where the second one was defined.
+        /// Where the second one came from.
         second: String,
     },
     /// A tool name that OpenAI would refuse.

@@ -46,14 +46,14 @@ impl Toolbox {
         regs.sort_by_key(|r| (r.name, r.location));
         let mut tools = Toolbox::new();
         for reg in regs {
-            tools.insert((reg.build)(), reg.location.to_owned())?;
+            tools.insert((reg.build)(), format!("defined at {}", reg.location))?;
         }
         Ok(tools)
     }
 
     /// Adds `tool`, refusing an invalid or duplicate name.
     pub fn with(mut self, tool: Tool) -> Result<Self, RegistryError> {
-        self.insert(tool, "explicitly registered".to_owned())?;
+        self.insert(tool, "registered explicitly".to_owned())?;
         Ok(self)
     }
 

@@ -156,7 +156,7 @@ impl ServerBuilder {
     pub fn agency(self, agency: impl IntoAgency) -> Self {
         let built = agency.into_agency();
         let factory: AgencyFactory = Arc::new(move || built.clone());
-        self.agency_factory_named(factory, "explicitly registered".to_owned())
+        self.agency_factory_named(factory, "registered explicitly".to_owned())
     }
 
     /// Serves the agency `factory` builds; it is called once per request, so requests share no
@@ -167,7 +167,7 @@ impl ServerBuilder {
         A: IntoAgency,
     {
         let factory: AgencyFactory = Arc::new(move || factory().into_agency());
-        self.agency_factory_named(factory, "explicitly registered".to_owned())
+        self.agency_factory_named(factory, "registered explicitly".to_owned())
     }
 
     fn agency_factory_named(mut self, factory: AgencyFactory, location: String) -> Self {
@@ -179,7 +179,8 @@ impl ServerBuilder {
     pub fn discover_agencies(mut self) -> Self {
         for reg in AgencyRegistration::all() {
             let build = reg.build;
-            self = self.agency_factory_named(Arc::new(build), reg.location.to_owned());
+            self =
+                self.agency_factory_named(Arc::new(build), format!("defined at {}", reg.location));
         }
         self
     }

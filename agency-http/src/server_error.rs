@@ -10,9 +10,9 @@ pub enum ServerError {
     #[error(transparent)]
     Registry(#[from] RegistryError),
     /// An agency could not be built.
-    #[error("the agency defined at {location} is invalid: {source}")]
+    #[error("the agency {location} is invalid: {source}")]
     Agency {
-        /// Where it was defined (`file:line`, or `explicitly registered`).
+        /// Where it came from (`defined at file:line`, or `registered explicitly`).
         location: String,
         /// Why.
         #[source]

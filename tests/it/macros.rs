@@ -533,11 +533,11 @@ fn a_duplicate_name_is_refused_naming_both_places() {
     };
     assert_eq!(name, "macros_add");
     let (file, line) = first.rsplit_once(':').unwrap();
-    assert_eq!(file, "tests/it/macros.rs");
+    assert_eq!(file, "defined at tests/it/macros.rs");
     assert!(line.parse::<u32>().unwrap() > 0);
-    assert_eq!(second, "explicitly registered");
+    assert_eq!(second, "registered explicitly");
     let message = err.to_string();
-    assert!(message.contains(first.as_str()) && message.contains("explicitly registered"));
+    assert!(message.contains(first.as_str()) && message.contains("registered explicitly"));
 
     let err = Toolbox::new()
         .with(MacrosAddress::tool())
