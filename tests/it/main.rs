@@ -4,6 +4,7 @@ mod agency;
 mod agent_macros;
 mod agents;
 mod fake_openai;
+mod http_agency;
 mod http_tools;
 mod macros;
 mod schema;

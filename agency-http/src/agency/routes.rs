@@ -186,10 +186,18 @@ async fn get_response_stream(state: AgencyState, body: Map<String, Value>) -> Re
         run_id,
         finished: false,
     };
+    // The name is asked for once the run has ended, when the run's control has fired (its
+    // stream is gone): the naming call gets a control of its own.
+    let namer: sse::Namer = p.request.generate_chat_name.then(|| {
+        let (agency, input) = (p.agency.clone(), p.input.clone());
+        let mut config = p.config.clone();
+        config.control = RunControl::new();
+        Box::pin(async move { chat_name(&agency, input, config).await }) as _
+    });
     let run = p
         .agency
         .run_streamed(p.input, p.request.recipient_agent.as_deref(), p.config);
-    sse::response(run, ticket)
+    sse::response(run, ticket, namer)
 }
 
 async fn cancel(state: AgencyState, body: Map<String, Value>) -> Response {

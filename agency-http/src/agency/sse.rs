@@ -3,10 +3,11 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use agency_core::{RunFailure, RunOutput, RunStream};
+use agency_core::{RunFailure, RunOutput, RunStream, Usage};
 use axum::http::HeaderValue;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
+use futures::future::BoxFuture;
 use futures::{Stream, StreamExt};
 use serde_json::{Value, json};
 
@@ -15,9 +16,12 @@ use super::cancel::Ticket;
 /// How often an idle stream sends a keep-alive comment.
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
+/// Names the conversation once the run has ended (`generate_chat_name`): the name and the cost.
+pub(crate) type Namer = Option<BoxFuture<'static, Option<(String, Usage)>>>;
+
 enum State {
-    Start(RunStream, Ticket),
-    Running(RunStream, Ticket),
+    Start(RunStream, Ticket, Namer),
+    Running(RunStream, Ticket, Namer),
     End,
     Done,
 }
@@ -25,25 +29,25 @@ enum State {
 /// The SSE response for a started run: `meta`, the run's events, `messages`, `end`.
 ///
 /// Dropping the body (the client went away) drops the run stream, which cancels the run at once.
-pub(crate) fn response(run: RunStream, ticket: Ticket) -> Response {
+pub(crate) fn response(run: RunStream, ticket: Ticket, namer: Namer) -> Response {
     let run_id = ticket.run_id.clone();
-    let events = futures::stream::unfold(State::Start(run, ticket), move |state| {
+    let events = futures::stream::unfold(State::Start(run, ticket, namer), move |state| {
         let run_id = run_id.clone();
         async move {
             match state {
-                State::Start(run, ticket) => {
+                State::Start(run, ticket, namer) => {
                     let meta = Event::default()
                         .event("meta")
                         .data(json!({"run_id": run_id}).to_string());
-                    Some((meta, State::Running(run, ticket)))
+                    Some((meta, State::Running(run, ticket, namer)))
                 }
-                State::Running(mut run, ticket) => match run.next().await {
+                State::Running(mut run, ticket, namer) => match run.next().await {
                     Some(event) => {
                         let frame =
                             Event::default().data(json!({"data": event.to_json()}).to_string());
-                        Some((frame, State::Running(run, ticket)))
+                        Some((frame, State::Running(run, ticket, namer)))
                     }
-                    None => Some((finish(run, ticket, &run_id).await, State::End)),
+                    None => Some((finish(run, ticket, namer, &run_id).await, State::End)),
                 },
                 State::End => Some((Event::default().event("end").data("[DONE]"), State::Done)),
                 State::Done => None,
@@ -53,10 +57,22 @@ pub(crate) fn response(run: RunStream, ticket: Ticket) -> Response {
     sse(events)
 }
 
-/// The `messages` frame, once the run has ended; the registry learns the items too.
-async fn finish(run: RunStream, mut ticket: Ticket, run_id: &str) -> Event {
-    let result = run.finish().await;
-    let body = messages_frame(run_id, &result);
+/// The `messages` frame, once the run has ended (with the chat name of a completed run when
+/// asked for); the registry learns the items too.
+async fn finish(run: RunStream, mut ticket: Ticket, namer: Namer, run_id: &str) -> Event {
+    let mut result = run.finish().await;
+    let mut chat_name = None;
+    if let (Ok(out), Some(namer)) = (&mut result, namer)
+        && !out.cancelled
+        && let Some((name, cost)) = namer.await
+    {
+        out.usage.add(&cost);
+        chat_name = Some(name);
+    }
+    let mut body = messages_frame(run_id, &result);
+    if let Some(name) = chat_name {
+        body["chat_name"] = Value::String(name);
+    }
     let new_messages = match result {
         Ok(out) => out.new_items,
         Err(failure) => failure.new_items,
