@@ -1850,3 +1850,285 @@ async fn openapi_with_a_token_documents_401_on_every_agency_route() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Upstream errors, limits, methods, per-turn options.
+
+#[tokio::test]
+async fn a_model_api_error_is_502_naming_the_upstream_status_and_message() {
+    let fake = FakeOpenAi::start().await;
+    fake.push(Reply::error(400, "Invalid value for 'model'"));
+    let s = start(bench_server(&fake).build().unwrap()).await;
+    let r = s
+        .post("/bench/get_response", &json!({"message": "Hello"}))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_GATEWAY, "{}", r.body);
+    let error = r.body["error"].as_str().unwrap();
+    assert!(
+        error.contains("400") && error.contains("Invalid value for 'model'"),
+        "{error}"
+    );
+
+    // The stream reports it as an error event, then messages (with usage) and end.
+    fake.push(Reply::error(500, "The server had an error"));
+    let run = s
+        .stream("bench", &json!({"message": "Hello"}))
+        .await
+        .finish()
+        .await;
+    let error = run.events.last().unwrap();
+    assert_eq!(error["type"], "error");
+    let content = error["content"].as_str().unwrap();
+    assert!(
+        content.contains("500") && content.contains("The server had an error"),
+        "{content}"
+    );
+    assert_eq!(kinds(run.new_messages()), ["user"]);
+}
+
+#[tokio::test]
+async fn a_model_api_timeout_is_504() {
+    let fake = FakeOpenAi::start().await;
+    fake.push(Reply::text("too late").delay(STALL));
+    let s = start(
+        Server::builder()
+            .agency(bench())
+            .client(ClientConfig {
+                timeout: Some(Duration::from_millis(300)),
+                ..client(fake.base_url())
+            })
+            .build()
+            .unwrap(),
+    )
+    .await;
+    let r = s
+        .post("/bench/get_response", &json!({"message": "Hello"}))
+        .await;
+    assert_eq!(r.status, StatusCode::GATEWAY_TIMEOUT, "{}", r.body);
+    assert!(
+        r.body["error"].as_str().unwrap().contains("did not answer"),
+        "{}",
+        r.body
+    );
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_413_and_wrong_methods_405() {
+    let fake = FakeOpenAi::start().await;
+    let s = start(
+        bench_server(&fake)
+            .options(ServerOptions::default().with_body_limit(1024))
+            .build()
+            .unwrap(),
+    )
+    .await;
+    let big = json!({"message": "x".repeat(4096)});
+    for endpoint in [
+        "get_response",
+        "get_response_stream",
+        "cancel_response_stream",
+    ] {
+        let r = s.post(&format!("/bench/{endpoint}"), &big).await;
+        assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{endpoint}");
+        assert!(r.body["detail"].is_string(), "{endpoint}: {}", r.body);
+    }
+    let r = s.get("/bench/get_response").await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(r.body, json!({"detail": "Method Not Allowed"}));
+    assert_eq!(r.header("allow"), Some("POST"));
+    let r = s.post("/bench/get_metadata", &json!({})).await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+    let r = s
+        .post("/nope/get_response", &json!({"message": "hi"}))
+        .await;
+    assert_eq!(
+        (r.status, r.body),
+        (StatusCode::NOT_FOUND, json!({"detail": "Not Found"}))
+    );
+    assert_eq!(fake.request_count(), 0);
+}
+
+#[tokio::test]
+async fn additional_instructions_and_the_agency_context_apply_to_one_turn() {
+    let fake = FakeOpenAi::start().await;
+    let agency = Agency::builder("bench")
+        .entry(assistant(vec![tenant_tool()]))
+        .user_context(
+            json!({"tenant": "default-tenant"})
+                .as_object()
+                .unwrap()
+                .clone(),
+        )
+        .build()
+        .unwrap();
+    let s = start(
+        Server::builder()
+            .agency(agency)
+            .client(client(fake.base_url()))
+            .build()
+            .unwrap(),
+    )
+    .await;
+    let r = s
+        .post(
+            "/bench/get_response",
+            &json!({"message": "call tool tenant_of with {}",
+                "additional_instructions": "Answer in French."}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // The agency's own context, when the request has none.
+    assert_eq!(
+        r.body["response"],
+        "Tool tenant_of returned: tenant=default-tenant"
+    );
+    for req in fake.requests() {
+        let instructions = req.body["instructions"].as_str().unwrap();
+        assert!(instructions.contains("Answer in French."), "{instructions}");
+    }
+    // The request's context wins; the extra instructions were for that turn only.
+    let r = s
+        .post(
+            "/bench/get_response",
+            &json!({"message": "call tool tenant_of with {}",
+                "user_context": {"tenant": "acme"}}),
+        )
+        .await;
+    assert_eq!(r.body["response"], "Tool tenant_of returned: tenant=acme");
+    let last = fake.last_request().unwrap();
+    assert!(
+        !last.body["instructions"]
+            .as_str()
+            .unwrap()
+            .contains("French")
+    );
+}
+
+/// What became of the `stoppable` tool's calls.
+#[derive(Clone, Default)]
+struct Stops {
+    /// Work the tool handed its cancellation token to (a spawned task) saw it fire.
+    told: Arc<Mutex<u32>>,
+    /// The call was dropped before it finished.
+    dropped: Arc<Mutex<u32>>,
+}
+
+impl Stops {
+    fn seen(&self) -> (u32, u32) {
+        (*self.told.lock().unwrap(), *self.dropped.lock().unwrap())
+    }
+}
+
+/// Counts one drop unless disarmed.
+struct DropCount(Option<Arc<Mutex<u32>>>);
+
+impl Drop for DropCount {
+    fn drop(&mut self) {
+        if let Some(count) = self.0.take() {
+            *count.lock().unwrap() += 1;
+        }
+    }
+}
+
+/// Hands its cancellation token to a background task, then works for up to 20 s.
+fn stoppable_tool(stops: Stops) -> Tool {
+    Tool::builder("stoppable")
+        .description("Works until told to stop.")
+        .handler(move |_: NoArgs, ctx: ToolContext| {
+            let stops = stops.clone();
+            async move {
+                let token = ctx.cancellation().clone();
+                let told = stops.told.clone();
+                tokio::spawn(async move {
+                    if tokio::time::timeout(Duration::from_secs(20), token.cancelled())
+                        .await
+                        .is_ok()
+                    {
+                        *told.lock().unwrap() += 1;
+                    }
+                });
+                let mut guard = DropCount(Some(stops.dropped.clone()));
+                tokio::time::sleep(Duration::from_secs(20)).await;
+                guard.0 = None;
+                Ok::<_, ToolError>("done")
+            }
+        })
+}
+
+async fn wait_for(what: &str, cond: impl Fn() -> bool) {
+    let deadline = tokio::time::Instant::now() + READ_WAIT;
+    while !cond() {
+        assert!(tokio::time::Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test]
+async fn cancel_immediate_tells_the_running_tool_to_stop() {
+    let fake = FakeOpenAi::start().await;
+    fake.push(Reply::function_call("stoppable", json!({})));
+    let stops = Stops::default();
+    let s = start(
+        Server::builder()
+            .agency(bench_with(vec![stoppable_tool(stops.clone())]))
+            .client(client(fake.base_url()))
+            .build()
+            .unwrap(),
+    )
+    .await;
+    let mut sse = s.stream("bench", &json!({"message": "work"})).await;
+    let run_id = sse.run_id().await;
+    sse.until(is_item("tool_called")).await;
+    let (r, run) = tokio::join!(s.cancel("bench", &run_id, "immediate"), sse.finish());
+    assert_eq!(r.status, StatusCode::OK);
+    // The call without its output is dropped, so the history stays valid.
+    assert_eq!(kinds(r.body["new_messages"].as_array().unwrap()), ["user"]);
+    assert_eq!(run.messages["cancelled"], true);
+    wait_for("the tool was not stopped", || stops.seen() == (1, 1)).await;
+    assert_eq!(fake.request_count(), 1);
+}
+
+#[tokio::test]
+async fn a_client_that_disconnects_during_a_tool_call_stops_the_tool() {
+    let fake = FakeOpenAi::start().await;
+    fake.push(Reply::function_call("stoppable", json!({})));
+    let stops = Stops::default();
+    let s = start(
+        Server::builder()
+            .agency(bench_with(vec![stoppable_tool(stops.clone())]))
+            .client(client(fake.base_url()))
+            .build()
+            .unwrap(),
+    )
+    .await;
+    let mut sse = s.stream("bench", &json!({"message": "work"})).await;
+    let run_id = sse.run_id().await;
+    sse.until(is_item("tool_called")).await;
+    drop(sse);
+    wait_for("the tool was not stopped", || stops.seen() == (1, 1)).await;
+    let r = s.cancel("bench", &run_id, "immediate").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(fake.request_count(), 1, "nothing kept running");
+}
+
+#[tokio::test]
+async fn cancel_right_after_meta_and_after_the_end() {
+    let fake = FakeOpenAi::start().await;
+    fake.push(Reply::text(lorem(40)).chunk_delay(STALL));
+    let s = start(bench_server(&fake).build().unwrap()).await;
+    let mut sse = s.stream("bench", &json!({"message": "Hello"})).await;
+    let run_id = sse.run_id().await;
+    let (r, run) = tokio::join!(s.cancel("bench", &run_id, "immediate"), sse.finish());
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(run.messages["cancelled"], true);
+    assert_eq!(r.body["new_messages"], run.messages["new_messages"]);
+
+    // A run that ended on its own cannot be cancelled.
+    let run = s
+        .stream("bench", &json!({"message": "Hello words=2"}))
+        .await
+        .finish()
+        .await;
+    let r = s.cancel("bench", &run.run_id, "after_turn").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
