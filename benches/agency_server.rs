@@ -1,0 +1,424 @@
+//! The agency routes against the fake OpenAI server answering at once (the reference responder,
+//! `words=5`), all on 127.0.0.1 in this process:
+//!
+//! 1. RSS of the process with `BENCH_STREAMS` (default 1 000) `get_response_stream` streams open
+//!    at once (the model sends its first event, then stalls), read from `/proc/self/status`
+//!    before they are opened and once every stream has forwarded the model's first event. The
+//!    figure is the whole process: server, fake model API and client connections.
+//! 2. Latency of `POST /bench/get_response` at concurrency 1, against the same model request
+//!    sent to the fake directly (the body the server sent, captured from the fake, posted with
+//!    reqwest and read to the end): the difference of the means is the server's own cost
+//!    (HTTP, validation, agency, run loop, SSE parsing of the model stream, JSON answer).
+//! 3. Requests per second of `get_response` at concurrency 1 and 16 (keep-alive HTTP/1.1,
+//!    reqwest, a fixed number of requests).
+//! 4. Delay to the first SSE frame of the model's first event (`response.created`) in
+//!    `get_response_stream`, against the fake's own time to its first event for the same request.
+//!
+//! Run: `cargo bench --bench agency_server`. Environment: `BENCH_REQUESTS` (default 2 000:
+//! requests per latency series; concurrency 16 sends four times as many), `BENCH_STREAMS`
+//! (default 1 000), `BENCH_NODELAY=1`: serve `Server::router()` on sockets with `TCP_NODELAY`
+//! instead of through `serve_on` (whose sockets keep Nagle's algorithm: a small SSE frame
+//! written while the previous one is unacknowledged waits for the client's delayed ACK).
+//!
+//! The server and the fake share one runtime of 2 worker threads; the client runs on a
+//! current-thread runtime in the main thread. On a 2-core machine the three compete for the
+//! cores, so throughput at concurrency 16 is a lower bound of what the server alone does.
+
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use agency::http::Server;
+use agency::model::ClientConfig;
+use agency::{Agency, Agent, Tool, ToolError};
+use agency_testing::{FakeOpenAi, Reply, lorem};
+use eventsource_stream::{Event, EventStreamError, Eventsource};
+use futures::{Stream, StreamExt};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+
+#[derive(Deserialize, JsonSchema)]
+struct AddArgs {
+    /// First addend
+    a: i64,
+    /// Second addend
+    b: i64,
+}
+
+#[derive(Deserialize, JsonSchema)]
+struct AddressArgs {
+    /// Street name and number
+    street: String,
+    /// Numeric postal code
+    zip_code: u32,
+}
+
+/// The reference agency: `bench` / `Assistant` with `add` and `Address`.
+fn bench_agency() -> Agency {
+    let add = Tool::builder("add")
+        .description("Add two integers and return the sum.")
+        .handler(|x: AddArgs, _ctx| async move { Ok::<_, ToolError>(x.a + x.b) });
+    let address = Tool::builder("Address")
+        .description("Format a postal address from a street and a zip code.")
+        .handler(|a: AddressArgs, _ctx| async move {
+            Ok::<_, ToolError>(format!("{}, {}", a.street, a.zip_code))
+        });
+    let assistant = Agent::builder("Assistant")
+        .description("General assistant used for benchmarking.")
+        .instructions("You are a helpful assistant. Use the tools when asked.")
+        .model("gpt-4o")
+        .tool(add)
+        .tool(address)
+        .build();
+    Agency::builder("bench")
+        .entry(assistant)
+        .build()
+        .expect("the agency builds")
+}
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// VmRSS of this process, in MiB.
+fn rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS");
+    kib / 1024.0
+}
+
+/// A fake model API and a server in front of it, on `rt`.
+struct Setup {
+    fake: FakeOpenAi,
+    base: String,
+}
+
+fn setup(rt: &tokio::runtime::Runtime) -> Setup {
+    rt.block_on(async {
+        let fake = FakeOpenAi::start().await;
+        let server = Server::builder()
+            .agency(bench_agency())
+            .client(ClientConfig {
+                base_url: Some(fake.base_url()),
+                api_key: Some("k".into()),
+                max_retries: Some(0),
+                ..ClientConfig::default()
+            })
+            .build()
+            .expect("the server builds");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("local addr");
+        if std::env::var("BENCH_NODELAY").is_ok_and(|v| v == "1") {
+            use agency::http::axum::serve::ListenerExt;
+            let listener = listener.tap_io(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
+            tokio::spawn(async move { agency::http::axum::serve(listener, server.router()).await });
+        } else {
+            tokio::spawn(server.serve_on(listener, std::future::pending()));
+        }
+        Setup {
+            fake,
+            base: format!("http://{addr}"),
+        }
+    })
+}
+
+fn main() {
+    let requests: usize = env_or("BENCH_REQUESTS", 2_000);
+    let streams: usize = env_or("BENCH_STREAMS", 1_000);
+    let server_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let client_rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let client = reqwest::Client::builder()
+        .tcp_nodelay(true)
+        .build()
+        .expect("a client");
+
+    // 1. RSS first, before the fake has recorded thousands of requests.
+    let stalled = setup(&server_rt);
+    stalled
+        .fake
+        .respond_with(|_| Reply::text(lorem(5)).chunk_delay(Duration::from_secs(3600)));
+    let (before, during) = client_rt.block_on(open_streams(&client, &stalled, streams));
+    println!(
+        "RSS with {streams} open streams: {before:.1} MiB before, {during:.1} MiB while open \
+         (+{:.1} MiB, {:.1} KiB per stream; whole process: server, fake model API, client; \
+         target < 200 MB)",
+        during - before,
+        (during - before) * 1024.0 / streams as f64
+    );
+    drop(stalled);
+
+    let s = setup(&server_rt);
+    client_rt.block_on(async {
+        let url = format!("{}/bench/get_response", s.base);
+        let body = json!({"message": "Hello words=5"}).to_string();
+        // Warm-up, and the model request the server makes, to send the fake directly.
+        for _ in 0..200 {
+            get_response(&client, &url, &body).await;
+        }
+        let sent = s.fake.last_request().expect("the server called the model");
+        let direct_url = format!("{}/responses", s.fake.base_url());
+        let direct_body = sent.body.to_string();
+        for _ in 0..200 {
+            direct(&client, &direct_url, &direct_body).await;
+        }
+
+        // 2. + 3. Latency and throughput at concurrency 1, in alternating blocks.
+        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+        let (mut ours_time, mut theirs_time) = (Duration::ZERO, Duration::ZERO);
+        let block = (requests / 4).max(1);
+        for _ in 0..4 {
+            let start = Instant::now();
+            for _ in 0..block {
+                ours.push(get_response(&client, &url, &body).await);
+            }
+            ours_time += start.elapsed();
+            let start = Instant::now();
+            for _ in 0..block {
+                theirs.push(direct(&client, &direct_url, &direct_body).await);
+            }
+            theirs_time += start.elapsed();
+        }
+        let (om, tm) = (mean(&ours), mean(&theirs));
+        println!(
+            "get_response latency, concurrency 1, {} requests: mean {:.3} ms, p50 {:.3} ms, p99 {:.3} ms",
+            ours.len(),
+            om * 1e3,
+            pct(&mut ours, 50.0) * 1e3,
+            pct(&mut ours, 99.0) * 1e3
+        );
+        println!(
+            "  the same model request to the fake directly: mean {:.3} ms, p50 {:.3} ms, p99 {:.3} ms",
+            tm * 1e3,
+            pct(&mut theirs, 50.0) * 1e3,
+            pct(&mut theirs, 99.0) * 1e3
+        );
+        println!(
+            "  server's added latency (difference of the means): {:.3} ms (target < 1 ms)",
+            (om - tm) * 1e3
+        );
+        println!(
+            "get_response throughput, concurrency 1: {:.0} req/s (the fake directly: {:.0} req/s)",
+            ours.len() as f64 / ours_time.as_secs_f64(),
+            theirs.len() as f64 / theirs_time.as_secs_f64()
+        );
+
+        let n16 = requests * 4;
+        let (c, u, b) = (&client, url.as_str(), body.as_str());
+        let rps = load(16, n16, move || get_response(c, u, b)).await;
+        let (u, b) = (direct_url.as_str(), direct_body.as_str());
+        let direct_rps = load(16, n16, move || direct(c, u, b)).await;
+        println!(
+            "get_response throughput, concurrency 16, {n16} requests: {rps:.0} req/s \
+             (the fake directly: {direct_rps:.0} req/s)"
+        );
+
+        // 4. First model event through the stream, against the fake's own first event.
+        let stream_url = format!("{}/bench/get_response_stream", s.base);
+        let (mut meta, mut first, mut fake_first) = (Vec::new(), Vec::new(), Vec::new());
+        for i in 0..requests / 2 + 100 {
+            let (m, f) = first_model_frame(&client, &stream_url, &body).await;
+            let d = first_event(&client, &direct_url, &direct_body).await;
+            if i >= 100 {
+                meta.push(m);
+                first.push(f);
+                fake_first.push(d);
+            }
+        }
+        let (fm, dm) = (mean(&first), mean(&fake_first));
+        println!(
+            "get_response_stream, {} streams: meta after {:.3} ms (mean); the model's first \
+             event (response.created) after {:.3} ms mean, p50 {:.3} ms",
+            first.len(),
+            mean(&meta) * 1e3,
+            fm * 1e3,
+            pct(&mut first, 50.0) * 1e3
+        );
+        println!(
+            "  the fake's own first event for the same request: {:.3} ms mean, p50 {:.3} ms; \
+             delay added before the first model frame: {:.3} ms",
+            dm * 1e3,
+            pct(&mut fake_first, 50.0) * 1e3,
+            (fm - dm) * 1e3
+        );
+    });
+    drop(s);
+    drop(server_rt);
+}
+
+/// Opens `n` streams and holds them until each has forwarded the model's first event; returns
+/// the RSS (MiB) before and while they are open.
+async fn open_streams(client: &reqwest::Client, s: &Setup, n: usize) -> (f64, f64) {
+    let url = format!("{}/bench/get_response_stream", s.base);
+    let body = json!({"message": "Hello words=5"}).to_string();
+    // Warm-up: a few complete answers through a responder that does not stall.
+    s.fake.push_all((0..20).map(|_| Reply::text(lorem(5))));
+    for _ in 0..20 {
+        let mut events = sse(client, &url, &body).await;
+        while events.next().await.is_some() {}
+    }
+    let before = rss_mib();
+    let opened = futures::future::join_all((0..n).map(|_| async {
+        let mut events = sse(client, &url, &body).await;
+        loop {
+            let event = events
+                .next()
+                .await
+                .expect("the stream ended early")
+                .expect("SSE");
+            if event.data.contains("\"response.created\"") {
+                break;
+            }
+        }
+        events
+    }))
+    .await;
+    let during = rss_mib();
+    assert_eq!(opened.len(), n);
+    drop(opened);
+    assert!(
+        s.fake
+            .wait_for_dropped_streams(n, Duration::from_secs(30))
+            .await,
+        "the model requests of the closed streams were not dropped"
+    );
+    (before, during)
+}
+
+type Events = Pin<Box<dyn Stream<Item = Result<Event, EventStreamError<reqwest::Error>>> + Send>>;
+
+async fn sse(client: &reqwest::Client, url: &str, body: &str) -> Events {
+    let resp = client
+        .post(url)
+        .header("content-type", "application/json")
+        .header("authorization", "Bearer k")
+        .body(body.to_owned())
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 200, "{url}");
+    let bytes = futures::stream::unfold(Some(resp), |resp| async move {
+        let mut resp = resp?;
+        match resp.chunk().await {
+            Ok(Some(chunk)) => Some((Ok(chunk), Some(resp))),
+            Ok(None) => None,
+            Err(e) => Some((Err(e), None)),
+        }
+    });
+    Box::pin(bytes.eventsource())
+}
+
+/// One `get_response`, read to the end; its latency in seconds.
+async fn get_response(client: &reqwest::Client, url: &str, body: &str) -> f64 {
+    let start = Instant::now();
+    let resp = client
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body.to_owned())
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 200);
+    let bytes = resp.bytes().await.expect("body");
+    let elapsed = start.elapsed().as_secs_f64();
+    debug_assert!(serde_json::from_slice::<Value>(&bytes).is_ok());
+    assert!(bytes.starts_with(b"{\"response\":\"Lorem ipsum dolor sit amet\""));
+    elapsed
+}
+
+/// The model request sent to the fake directly (as the server's client does), its whole SSE
+/// answer read; the latency in seconds.
+async fn direct(client: &reqwest::Client, url: &str, body: &str) -> f64 {
+    let start = Instant::now();
+    let resp = client
+        .post(url)
+        .header("content-type", "application/json")
+        .header("authorization", "Bearer k")
+        .body(body.to_owned())
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 200);
+    let bytes = resp.bytes().await.expect("body");
+    let elapsed = start.elapsed().as_secs_f64();
+    assert!(
+        bytes.windows(18).any(|w| w == b"response.completed"),
+        "a complete model stream"
+    );
+    elapsed
+}
+
+/// Seconds to `meta` and to the frame of the model's first event; the stream is read to its end.
+async fn first_model_frame(client: &reqwest::Client, url: &str, body: &str) -> (f64, f64) {
+    let start = Instant::now();
+    let mut events = sse(client, url, body).await;
+    let (mut meta, mut first) = (None, None);
+    while let Some(event) = events.next().await {
+        let event = event.expect("SSE");
+        if event.event == "meta" && meta.is_none() {
+            meta = Some(start.elapsed().as_secs_f64());
+        }
+        if first.is_none() && event.data.contains("\"raw_response_event\"") {
+            first = Some(start.elapsed().as_secs_f64());
+        }
+    }
+    (
+        meta.expect("a meta frame"),
+        first.expect("a model event frame"),
+    )
+}
+
+/// Seconds to the fake's first SSE event for the model request; its stream is read to its end.
+async fn first_event(client: &reqwest::Client, url: &str, body: &str) -> f64 {
+    let start = Instant::now();
+    let mut events = sse(client, url, body).await;
+    let mut first = None;
+    while let Some(event) = events.next().await {
+        event.expect("SSE");
+        first.get_or_insert_with(|| start.elapsed().as_secs_f64());
+    }
+    first.expect("an event")
+}
+
+/// `total` requests, `concurrency` at a time (keep-alive connections); requests per second.
+async fn load<F, Fut>(concurrency: usize, total: usize, send: F) -> f64
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = f64>,
+{
+    let next = AtomicUsize::new(0);
+    let start = Instant::now();
+    futures::future::join_all((0..concurrency).map(|_| async {
+        while next.fetch_add(1, Ordering::Relaxed) < total {
+            send().await;
+        }
+    }))
+    .await;
+    total as f64 / start.elapsed().as_secs_f64()
+}
+
+fn mean(v: &[f64]) -> f64 {
+    v.iter().sum::<f64>() / v.len() as f64
+}
+
+fn pct(v: &mut [f64], p: f64) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[((v.len() - 1) as f64 * p / 100.0).round() as usize]
+}
