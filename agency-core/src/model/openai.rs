@@ -93,12 +93,14 @@ fn client(config: &ClientConfig) -> Result<Client<OpenAIConfig>, ModelError> {
             .with_header(header, value.as_str())
             .map_err(|e| ModelError::Config(format!("header '{name}': {e}")))?;
     }
+    // One shared HTTP client: building one per request re-reads the system's root certificates.
+    let http = http()?;
     let service = tower::ServiceBuilder::new()
         .layer(OpenAIRetryLayer::new(
             config.max_retries.unwrap_or(DEFAULT_RETRIES),
         ))
-        .service(ReqwestService::new(http()?));
-    Ok(Client::with_config(openai).with_http_service(service))
+        .service(ReqwestService::new(http.clone()));
+    Ok(Client::build(http, openai).with_http_service(service))
 }
 
 /// The Responses API request body.
