@@ -76,6 +76,8 @@ pub enum RunEvent {
     Error {
         /// What failed and why.
         message: String,
+        /// The agent whose run failed (`None` when the run could not start).
+        meta: Option<Arc<EventMeta>>,
     },
 }
 
@@ -83,7 +85,13 @@ impl RunEvent {
     /// The event as the JSON object of API.md §6 (the value under `"data"` in an SSE frame).
     pub fn to_json(&self) -> Value {
         let (meta, mut out) = match self {
-            RunEvent::Error { message } => return json!({"type": "error", "content": message}),
+            RunEvent::Error { message, meta } => {
+                let out = json!({"type": "error", "content": message});
+                match meta {
+                    Some(meta) => (meta, out),
+                    None => return out,
+                }
+            }
             RunEvent::AgentUpdated { meta } => (
                 meta,
                 json!({"type": "agent_updated_stream_event", "new_agent": {"name": meta.agent}}),
@@ -141,7 +149,7 @@ impl RunEvent {
         out
     }
 
-    /// Who produced the event (`None` for [`RunEvent::Error`]).
+    /// Who produced the event (`None` for an [`RunEvent::Error`] of a run that could not start).
     pub fn meta(&self) -> Option<&EventMeta> {
         match self {
             RunEvent::AgentUpdated { meta }
@@ -151,7 +159,7 @@ impl RunEvent {
             | RunEvent::MessageOutput { meta, .. }
             | RunEvent::HandoffRequested { meta, .. }
             | RunEvent::HandoffOccurred { meta, .. } => Some(meta),
-            RunEvent::Error { .. } => None,
+            RunEvent::Error { meta, .. } => meta.as_deref(),
         }
     }
 }

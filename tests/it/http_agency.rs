@@ -1177,6 +1177,9 @@ async fn case_61_upstream_down_stream() {
     assert_eq!(types, ["agent_updated_stream_event", "error"]);
     let error = run.events[1]["content"].as_str().unwrap();
     assert!(error.contains("could not be reached"), "{error}");
+    // The error names the agent whose run failed, like every other event.
+    assert_eq!(run.events[1]["agent"], "Assistant");
+    assert_eq!(run.events[1]["agent_run_id"], run.events[0]["agent_run_id"]);
     // messages still come, with the user's turn and the (empty) usage, then end.
     assert_eq!(kinds(run.new_messages()), ["user"]);
     assert_eq!(run.messages["usage"]["request_count"], 0);

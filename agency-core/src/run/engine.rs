@@ -74,7 +74,8 @@ pub(crate) async fn run(
         items: Mutex::new(Vec::new()),
         usage: Mutex::new(Usage::default()),
     });
-    let result = if shared.before.iter().any(item::is_chat_completions_form) {
+    let invalid_history = shared.before.iter().any(item::is_chat_completions_form);
+    let result = if invalid_history {
         Err(RunError::InvalidHistory(
             "chat_history holds Chat Completions messages (role \"tool\" or tool_calls), which a Responses conversation cannot continue: start a new chat".to_owned(),
         ))
@@ -115,10 +116,12 @@ pub(crate) async fn run(
             })
         }
         Err(error) => {
-            if let Some(tx) = &sink {
+            if invalid_history && let Some(tx) = &sink {
+                let message = error.to_string();
                 let _ = tx
                     .send(RunEvent::Error {
-                        message: error.to_string(),
+                        message,
+                        meta: None,
                     })
                     .await;
             }
@@ -233,47 +236,64 @@ impl Engine {
 
     fn run(mut self, input: Vec<Value>) -> BoxedRun {
         Box::pin(async move {
-            for item in input {
-                self.push(item);
+            let result = self.turns(input).await;
+            // The user's run reports its failure in the stream; a sub-run's failure becomes the
+            // sender's tool output instead.
+            if let Err(error) = &result
+                && self.meta.caller_agent.is_none()
+            {
+                let meta = Some(self.meta.clone());
+                self.emit(RunEvent::Error {
+                    message: error.to_string(),
+                    meta,
+                })
+                .await;
             }
-            self.emit(RunEvent::AgentUpdated {
-                meta: self.meta.clone(),
-            })
-            .await;
-            let control = self.config.control.clone();
-            let max_turns = self.config.max_turns.unwrap_or(self.agent.max_turns());
-            for turn in 0..max_turns {
-                if control.token().is_cancelled() || (turn > 0 && control.after_turn_requested()) {
-                    return Ok((Value::Null, true));
-                }
-                let request = self.request();
-                let token = control.token().clone();
-                let end = tokio::select! {
-                    biased;
-                    _ = token.cancelled() => TurnEnd::Cancelled,
-                    end = self.model_turn(request) => end?,
-                };
-                let calls = match end {
-                    TurnEnd::Cancelled => return Ok((Value::Null, true)),
-                    TurnEnd::Answered(calls) => calls,
-                };
-                if calls.is_empty() {
-                    return self.final_output().map(|v| (v, false));
-                }
-                let token = control.token().clone();
-                let done = tokio::select! {
-                    biased;
-                    _ = token.cancelled() => false,
-                    _ = self.run_calls(calls) => true,
-                };
-                if !done {
-                    return Ok((Value::Null, true));
-                }
+            result
+        })
+    }
+
+    async fn turns(&mut self, input: Vec<Value>) -> Result<(Value, bool), RunError> {
+        for item in input {
+            self.push(item);
+        }
+        self.emit(RunEvent::AgentUpdated {
+            meta: self.meta.clone(),
+        })
+        .await;
+        let control = self.config.control.clone();
+        let max_turns = self.config.max_turns.unwrap_or(self.agent.max_turns());
+        for turn in 0..max_turns {
+            if control.token().is_cancelled() || (turn > 0 && control.after_turn_requested()) {
+                return Ok((Value::Null, true));
             }
-            Err(RunError::MaxTurns {
-                agent: self.agent.name().to_owned(),
-                max_turns,
-            })
+            let request = self.request();
+            let token = control.token().clone();
+            let end = tokio::select! {
+                biased;
+                _ = token.cancelled() => TurnEnd::Cancelled,
+                end = self.model_turn(request) => end?,
+            };
+            let calls = match end {
+                TurnEnd::Cancelled => return Ok((Value::Null, true)),
+                TurnEnd::Answered(calls) => calls,
+            };
+            if calls.is_empty() {
+                return self.final_output().map(|v| (v, false));
+            }
+            let token = control.token().clone();
+            let done = tokio::select! {
+                biased;
+                _ = token.cancelled() => false,
+                _ = self.run_calls(calls) => true,
+            };
+            if !done {
+                return Ok((Value::Null, true));
+            }
+        }
+        Err(RunError::MaxTurns {
+            agent: self.agent.name().to_owned(),
+            max_turns,
         })
     }
 
