@@ -34,35 +34,7 @@ const STALL: Duration = Duration::from_secs(60);
 // ---------------------------------------------------------------------------------------------
 // The reference agency: `bench` / `Assistant` with `add` and `Address`.
 
-#[derive(Deserialize, JsonSchema)]
-struct AddArgs {
-    /// First addend
-    a: i64,
-    /// Second addend
-    b: i64,
-}
-
-fn add_tool() -> Tool {
-    Tool::builder("add")
-        .description("Add two integers and return the sum.")
-        .handler(|x: AddArgs, _ctx| async move { Ok::<_, ToolError>(x.a + x.b) })
-}
-
-#[derive(Deserialize, JsonSchema)]
-struct AddressArgs {
-    /// Street name and number
-    street: String,
-    /// Numeric postal code
-    zip_code: u32,
-}
-
-fn address_tool() -> Tool {
-    Tool::builder("Address")
-        .description("Format a postal address from a street and a zip code.")
-        .handler(|a: AddressArgs, _ctx| async move {
-            Ok::<_, ToolError>(format!("{}, {}", a.street, a.zip_code))
-        })
-}
+use crate::support::{add_tool, address_tool};
 
 #[derive(Deserialize, JsonSchema)]
 struct NoArgs {}

@@ -16,36 +16,7 @@ use tokio::task::JoinHandle;
 // ---------------------------------------------------------------------------------------------
 // Tools of the quickstart, plus a failing, a panicking and a nested one.
 
-#[derive(Deserialize, JsonSchema)]
-struct AddArgs {
-    /// First addend
-    a: i64,
-    /// Second addend
-    b: i64,
-}
-
-fn add() -> Tool {
-    Tool::builder("add")
-        .description("Add two integers and return the sum.")
-        .handler(|args: AddArgs, _ctx| async move { Ok::<_, ToolError>(args.a + args.b) })
-}
-
-/// Format a postal address from a street and a zip code.
-#[derive(Deserialize, JsonSchema)]
-struct Address {
-    /// Street name and number
-    street: String,
-    /// Numeric postal code
-    zip_code: u32,
-}
-
-fn address() -> Tool {
-    Tool::builder("Address")
-        .description("Format a postal address from a street and a zip code.")
-        .handler(|a: Address, _ctx| async move {
-            Ok::<_, ToolError>(format!("{}, {}", a.street, a.zip_code))
-        })
-}
+use crate::support::{add_tool as add, address_tool as address};
 
 #[derive(Deserialize, JsonSchema)]
 struct Nothing {}

@@ -8,4 +8,5 @@ mod http_agency;
 mod http_tools;
 mod macros;
 mod schema;
+mod support;
 mod validate;

@@ -11,23 +11,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-/// Add two integers and return the sum.
-#[derive(JsonSchema, Deserialize)]
-struct AddArgs {
-    /// First addend
-    a: i64,
-    /// Second addend
-    b: i64,
-}
-
-/// Format a postal address from a street and a zip code.
-#[derive(JsonSchema, Deserialize)]
-struct Address {
-    /// Street name and number
-    street: String,
-    /// Numeric postal code
-    zip_code: u32,
-}
+use crate::support::{AddArgs, Address};
 
 /// Optional fields of every kind.
 #[derive(JsonSchema, Deserialize)]
