@@ -11,7 +11,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::support::{AddArgs, Address};
+use crate::support::{AddArgs, Address, Priority, Size};
 
 /// Optional fields of every kind.
 #[derive(JsonSchema, Deserialize)]
@@ -29,25 +29,6 @@ struct Optionals {
 
 fn three() -> u8 {
     3
-}
-
-/// How urgent a task is.
-#[derive(JsonSchema, Deserialize)]
-#[serde(rename_all = "lowercase")]
-enum Priority {
-    /// Can wait
-    Low,
-    /// This week
-    Medium,
-    /// Today
-    High,
-}
-
-/// An undocumented enum: a plain `enum` of strings.
-#[derive(JsonSchema, Deserialize)]
-enum Size {
-    Small,
-    Large,
 }
 
 /// One order line.

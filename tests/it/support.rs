@@ -24,6 +24,27 @@ pub struct Address {
     pub zip_code: u32,
 }
 
+/// How urgent a task is.
+#[derive(JsonSchema, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)] // Only its schema and parsing are used.
+pub enum Priority {
+    /// Can wait
+    Low,
+    /// This week
+    Medium,
+    /// Today
+    High,
+}
+
+/// An undocumented enum: a plain `enum` of strings.
+#[derive(JsonSchema, Deserialize)]
+#[allow(dead_code)] // Only its schema and parsing are used.
+pub enum Size {
+    Small,
+    Large,
+}
+
 /// `add(a, b)`: the reference's first tool.
 pub fn add_tool() -> Tool {
     Tool::builder("add")

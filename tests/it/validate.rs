@@ -11,7 +11,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::support::{AddArgs, Address};
+use crate::support::{AddArgs, Address, Priority, Size};
 
 /// One order line.
 #[derive(JsonSchema, Deserialize)]
@@ -25,24 +25,6 @@ struct Line {
 struct Customer {
     name: String,
     email: Option<String>,
-}
-
-/// How urgent a task is.
-#[derive(JsonSchema, Deserialize)]
-#[serde(rename_all = "lowercase")]
-enum Priority {
-    /// Can wait
-    Low,
-    /// This week
-    Medium,
-    /// Today
-    High,
-}
-
-#[derive(JsonSchema, Deserialize)]
-enum Size {
-    Small,
-    Large,
 }
 
 #[derive(JsonSchema, Deserialize)]
