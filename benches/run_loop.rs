@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use agency::model::{
-    Model, ModelError, ModelRequest, ModelStream, ResponseSynth, ScriptedModel, ScriptedTurn,
+    Model, ModelError, ModelRequest, ModelStream, EventSynth, ScriptedModel, ScriptedTurn,
 };
 use agency::{Agent, RunConfig, Tool, ToolError};
 use futures::StreamExt;
@@ -21,13 +21,13 @@ struct Chatty {
 
 impl Model for Chatty {
     fn stream(&self, request: ModelRequest) -> BoxFuture<'static, Result<ModelStream, ModelError>> {
-        let mut synth = ResponseSynth::new(&request.model);
+        let mut synth = EventSynth::new(&request.model);
         let mut events = synth.start();
         for _ in 0..self.deltas {
             events.extend(synth.text_delta("word "));
         }
         events.extend(
-            synth.finish(json!({"input_tokens": 1, "output_tokens": 1, "total_tokens": 2})),
+            synth.finish(Some(agency::model::TokenUsage { input_tokens: 1, output_tokens: 1, total_tokens: 2, ..Default::default() })),
         );
         Box::pin(async move { Ok(futures::stream::iter(events.into_iter().map(Ok)).boxed()) })
     }

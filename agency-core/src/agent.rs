@@ -103,6 +103,10 @@ impl Agent {
     pub fn tools(&self) -> &[Tool] {
         &self.0.tools
     }
+    /// The tool named `name`, among the agent's tools.
+    pub fn tool(&self, name: &str) -> Option<&Tool> {
+        self.0.tools.iter().find(|t| t.name() == name)
+    }
     /// The model name.
     pub fn model(&self) -> String {
         self.0

@@ -10,6 +10,7 @@ use schemars::JsonSchema;
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::{Value, json};
 
+use crate::run::Builtin;
 use crate::{FieldError, Loc, ToolContext, ToolError, schema, validate};
 
 /// The future a tool call returns.
@@ -53,6 +54,8 @@ struct Inner {
     parameters: Value,
     warnings: Vec<String>,
     handler: Box<Handler>,
+    /// Set for the tools the run loop itself carries out (`send_message`, `transfer_to_*`).
+    builtin: Option<Builtin>,
 }
 
 impl Tool {
@@ -84,6 +87,11 @@ impl Tool {
     /// applied when [`Tool::is_strict`]). HTTP requests are validated against it too.
     pub fn parameters(&self) -> &Value {
         &self.0.parameters
+    }
+
+    /// What the run loop does instead of calling the handler, for its own tools.
+    pub(crate) fn builtin(&self) -> Option<&Builtin> {
+        self.0.builtin.as_ref()
     }
 
     /// Warnings found while building the tool (for example why it could not be strict).
@@ -257,6 +265,20 @@ impl ToolBuilder {
         self.finish(parameters, strict, Vec::new(), handler)
     }
 
+    /// A tool the run loop carries out itself: `parameters` is its (strict) schema, and a call
+    /// from outside a run (over HTTP, say) is an error.
+    pub(crate) fn builtin(self, parameters: Value, builtin: Builtin) -> Tool {
+        let what = builtin.describe();
+        let handler: Box<Handler> = Box::new(move |_args: Value, _ctx: ToolContext| {
+            Box::pin(std::future::ready(Err(ToolError::new(what)))) as ToolFuture
+        });
+        let mut tool = self.finish(parameters, true, Vec::new(), handler);
+        if let Some(inner) = Arc::get_mut(&mut tool.0) {
+            inner.builtin = Some(builtin);
+        }
+        tool
+    }
+
     fn finish(
         self,
         parameters: Value,
@@ -271,6 +293,7 @@ impl ToolBuilder {
             parameters,
             warnings,
             handler,
+            builtin: None,
         }))
     }
 }

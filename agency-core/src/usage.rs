@@ -1,5 +1,6 @@
 use serde::{Deserialize, Serialize};
 
+use crate::model::TokenUsage;
 use crate::pricing::PriceTable;
 
 /// Token usage and cost of a run, summed over every model call, sub-agents included
@@ -50,31 +51,25 @@ impl Usage {
         self.total_cost += other.total_cost;
     }
 
-    /// The usage of one model call from an OpenAI `usage` object (Responses or Chat Completions
-    /// field names), priced at `model` with `prices`.
-    pub fn from_openai(usage: &serde_json::Value, model: &str, prices: &PriceTable) -> Usage {
-        let n = |v: Option<&serde_json::Value>| v.and_then(serde_json::Value::as_u64).unwrap_or(0);
-        let input = n(usage
-            .get("input_tokens")
-            .or_else(|| usage.get("prompt_tokens")));
-        let output = n(usage
-            .get("output_tokens")
-            .or_else(|| usage.get("completion_tokens")));
-        let input_details = usage
-            .get("input_tokens_details")
-            .or_else(|| usage.get("prompt_tokens_details"));
-        let cached = n(input_details.and_then(|d| d.get("cached_tokens")));
-        let cache_write = n(input_details.and_then(|d| d.get("cache_write_tokens")));
-        let reasoning = usage
-            .get("output_tokens_details")
-            .or_else(|| usage.get("completion_tokens_details"))
-            .and_then(|d| d.get("reasoning_tokens"))
-            .and_then(serde_json::Value::as_u64)
+    /// The usage of one model call from the tokens it reported, priced at `model` with
+    /// `prices`.
+    pub fn from_tokens(tokens: &TokenUsage, model: &str, prices: &PriceTable) -> Usage {
+        let input = tokens.input_tokens;
+        let output = tokens.output_tokens;
+        let (cached, cache_write) = tokens
+            .input_tokens_details
+            .as_ref()
+            .map_or((0, 0), |d| (d.cached_tokens, d.cache_write_tokens));
+        let reasoning = tokens
+            .output_tokens_details
+            .as_ref()
+            .map(|d| d.reasoning_tokens)
             .filter(|r| *r > 0);
-        let total = usage
-            .get("total_tokens")
-            .and_then(serde_json::Value::as_u64)
-            .unwrap_or(input + output);
+        let total = if tokens.total_tokens == 0 {
+            input + output
+        } else {
+            tokens.total_tokens
+        };
         let mut call = Usage {
             request_count: 1,
             cached_tokens: cached,

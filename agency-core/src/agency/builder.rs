@@ -3,8 +3,8 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use super::{Agency, AgencyDef, ThreadStore, tools};
-use crate::run::Crew;
+use super::{Agency, AgencyDef, ThreadStore};
+use crate::run::{Crew, send_message_tool, transfer_tool};
 use crate::{Agent, Tool};
 
 /// Something that is (or makes) an [`Agent`]: an `Agent`, or a struct marked `#[agent]`.
@@ -240,11 +240,11 @@ impl AgencyBuilder {
                     .iter()
                     .filter_map(|r| by_name.get(r.as_str()).copied())
                     .collect();
-                extra.push(tools::send_message(&agents));
+                extra.push(send_message_tool(&agents));
             }
             for t in &targets {
                 if let Some(target) = by_name.get(t.as_str()) {
-                    extra.push(tools::transfer_to(target));
+                    extra.push(transfer_tool(target));
                 }
             }
             let mut full = agent.with_extra_tools(extra);
@@ -266,13 +266,7 @@ impl AgencyBuilder {
                     });
                 }
             }
-            crew.agents.insert(name.to_owned(), full);
-            if !recipients.is_empty() {
-                crew.recipients.insert(name.to_owned(), recipients);
-            }
-            if !targets.is_empty() {
-                crew.handoffs.insert(name.to_owned(), targets);
-            }
+            crew.add(full);
         }
         Ok(Agency(Arc::new(AgencyDef {
             name: self.name,

@@ -17,7 +17,6 @@ mod metadata;
 mod registration;
 mod run;
 mod store;
-mod tools;
 
 use std::sync::Arc;
 
@@ -88,12 +87,12 @@ impl Agency {
         self.0
             .order
             .iter()
-            .filter_map(|n| self.0.crew.agents.get(n))
+            .filter_map(|n| self.0.crew.agent(n))
     }
 
     /// The agent named `name`.
     pub fn agent(&self, name: &str) -> Option<&Agent> {
-        self.0.crew.agents.get(name)
+        self.0.crew.agent(name)
     }
 
     /// The entry points (the agents a user may talk to first).

@@ -1,4 +1,3 @@
-use crate::run::engine;
 use crate::run::{RunConfig, RunError, RunFailure, RunInput, RunOutput, RunStream};
 use crate::{Agency, Usage, UserContext};
 
@@ -65,7 +64,7 @@ impl Agency {
         self,
         prepared: Result<(crate::Agent, RunConfig), RunError>,
         input: RunInput,
-        sink: engine::Sink,
+        sink: crate::run::Sink,
     ) -> Result<RunOutput, RunFailure> {
         let fail = |error: RunError| RunFailure {
             error,
@@ -87,7 +86,7 @@ impl Agency {
             history.append(&mut config.history);
             config.history = history;
         }
-        let result = engine::run(self.0.crew.clone(), agent, input, config, sink).await;
+        let result = crate::run::run(self.0.crew.clone(), agent, input, config, sink).await;
         if let Some((store, id)) = chat {
             let new_items = match &result {
                 Ok(out) => &out.new_items,

@@ -1,11 +1,14 @@
-//! Chat Completions: Responses input items → chat messages, and chat chunks → Responses events.
+//! Chat Completions: Responses items → chat messages, and chat chunks → [`ModelEvent`]s.
 
 use std::collections::BTreeMap;
 
 use futures::{Stream, StreamExt};
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::{ModelError, ModelRequest, ResponseSynth};
+use super::event::{InputTokensDetails, ModelEvent, OutputTokensDetails, TokenUsage};
+use super::{EventSynth, ModelError, ModelRequest};
+use crate::item::{Content, Item, Part, Role};
 
 /// The Chat Completions request body for `request`.
 pub(crate) fn request_body(request: &ModelRequest) -> Value {
@@ -61,15 +64,15 @@ pub(crate) fn request_body(request: &ModelRequest) -> Value {
     Value::Object(body)
 }
 
-/// Responses input items as chat messages; consecutive function calls join one assistant message.
-fn to_messages(items: &[Value]) -> Vec<Value> {
+/// Responses items as chat messages; consecutive function calls join one assistant message.
+fn to_messages(items: &[Item]) -> Vec<Value> {
     let mut out: Vec<Value> = Vec::new();
     for item in items {
-        match crate::item::kind(item) {
-            "function_call" => {
+        match item {
+            Item::FunctionCall(call) => {
                 let call = json!({
-                    "id": item.get("call_id"), "type": "function",
-                    "function": {"name": item.get("name"), "arguments": item.get("arguments")},
+                    "id": call.call_id, "type": "function",
+                    "function": {"name": call.name, "arguments": call.arguments},
                 });
                 let joined = out.last_mut().and_then(|last| {
                     let open = last.get("role") == Some(&json!("assistant"))
@@ -86,51 +89,136 @@ fn to_messages(items: &[Value]) -> Vec<Value> {
                         .push(json!({"role": "assistant", "content": null, "tool_calls": [call]})),
                 }
             }
-            "function_call_output" => out.push(json!({
-                "role": "tool", "tool_call_id": item.get("call_id"),
-                "content": item.get("output").map(crate::item::output_string).unwrap_or_default(),
+            Item::FunctionCallOutput(output) => out.push(json!({
+                "role": "tool", "tool_call_id": output.call_id, "content": output.output,
             })),
-            "message" => {
-                let role = item.get("role").and_then(Value::as_str).unwrap_or("user");
-                let role = if role == "developer" { "system" } else { role };
-                out.push(json!({"role": role, "content": content(item.get("content"), role)}));
+            Item::Message(message) => {
+                let role = match message.role {
+                    Role::User => "user",
+                    Role::Assistant => "assistant",
+                    Role::System | Role::Developer => "system",
+                };
+                out.push(json!({"role": role, "content": content(&message.content, role)}));
             }
             // Reasoning and other item kinds have no Chat Completions form.
-            _ => {}
+            Item::Reasoning(_) | Item::Other(_) => {}
         }
     }
     out
 }
 
-fn content(content: Option<&Value>, role: &str) -> Value {
-    let Some(Value::Array(parts)) = content else {
-        return content.cloned().unwrap_or(Value::Null);
+fn content(content: &Content, role: &str) -> Value {
+    let parts = match content {
+        Content::Text(text) => return Value::String(text.clone()),
+        Content::Parts(parts) => parts,
     };
     if role != "user" {
         // Assistant and system content must be text.
-        let text: String = parts
-            .iter()
-            .filter_map(|p| p.get("text").and_then(Value::as_str))
-            .collect();
-        return Value::String(text);
+        return Value::String(parts.iter().filter_map(Part::text).collect());
     }
     let parts = parts
         .iter()
-        .filter_map(|p| match p.get("type").and_then(Value::as_str) {
-            Some("input_text" | "output_text" | "text") => {
-                Some(json!({"type": "text", "text": p.get("text")}))
+        .filter_map(|p| match p {
+            Part::InputText { text } | Part::OutputText { text, .. } => {
+                Some(json!({"type": "text", "text": text}))
             }
-            Some("input_image") => {
-                let url = p.get("image_url").cloned().unwrap_or(Value::Null);
+            Part::InputImage {
+                image_url, file_id, ..
+            } => {
+                let url = image_url.clone().or_else(|| file_id.clone());
                 Some(json!({"type": "image_url", "image_url": {"url": url}}))
             }
-            Some("input_file") => {
-                Some(json!({"type": "file", "file": {"file_id": p.get("file_id")}}))
+            Part::InputFile { file_id, .. } => {
+                Some(json!({"type": "file", "file": {"file_id": file_id}}))
             }
-            _ => None,
+            Part::Other(_) => None,
         })
         .collect();
     Value::Array(parts)
+}
+
+/// One streamed chat completion chunk: the fields the translation reads.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct Chunk {
+    #[serde(default)]
+    choices: Vec<Choice>,
+    #[serde(default)]
+    usage: Option<ChatUsage>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Choice {
+    #[serde(default)]
+    delta: Delta,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Delta {
+    #[serde(default)]
+    content: Option<String>,
+    #[serde(default)]
+    tool_calls: Option<Vec<ToolCallDelta>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ToolCallDelta {
+    #[serde(default)]
+    index: u64,
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    function: Option<FunctionDelta>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct FunctionDelta {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    arguments: Option<String>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+struct ChatUsage {
+    #[serde(default)]
+    prompt_tokens: u64,
+    #[serde(default)]
+    completion_tokens: u64,
+    #[serde(default)]
+    total_tokens: u64,
+    #[serde(default)]
+    prompt_tokens_details: Option<CachedDetails>,
+    #[serde(default)]
+    completion_tokens_details: Option<ReasoningDetails>,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+struct CachedDetails {
+    #[serde(default)]
+    cached_tokens: u64,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+struct ReasoningDetails {
+    #[serde(default)]
+    reasoning_tokens: u64,
+}
+
+impl From<ChatUsage> for TokenUsage {
+    fn from(u: ChatUsage) -> Self {
+        TokenUsage {
+            input_tokens: u.prompt_tokens,
+            output_tokens: u.completion_tokens,
+            total_tokens: u.total_tokens,
+            input_tokens_details: Some(InputTokensDetails {
+                cached_tokens: u.prompt_tokens_details.map_or(0, |d| d.cached_tokens),
+                cache_write_tokens: 0,
+            }),
+            output_tokens_details: Some(OutputTokensDetails {
+                reasoning_tokens: u.completion_tokens_details.map_or(0, |d| d.reasoning_tokens),
+            }),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -140,27 +228,24 @@ struct PendingCall {
     arguments: String,
 }
 
-/// Translates a stream of chat completion chunks into Responses API events.
-pub(crate) fn to_response_events<S>(
-    chunks: S,
-    model: String,
-) -> impl Stream<Item = Result<Value, ModelError>> + Send
+/// Translates a stream of chat completion chunks into [`ModelEvent`]s.
+pub(crate) fn to_events<S>(chunks: S, model: String) -> impl Stream<Item = Result<ModelEvent, ModelError>> + Send
 where
-    S: Stream<Item = Result<Value, ModelError>> + Send + 'static,
+    S: Stream<Item = Result<Chunk, ModelError>> + Send + 'static,
 {
     struct State<S> {
         chunks: std::pin::Pin<Box<S>>,
-        synth: ResponseSynth,
+        synth: EventSynth,
         calls: BTreeMap<u64, PendingCall>,
-        usage: Value,
+        usage: Option<ChatUsage>,
         started: bool,
         done: bool,
     }
     let state = State {
         chunks: Box::pin(chunks),
-        synth: ResponseSynth::new(&model),
+        synth: EventSynth::new(&model),
         calls: BTreeMap::new(),
-        usage: Value::Null,
+        usage: None,
         started: false,
         done: false,
     };
@@ -168,7 +253,7 @@ where
         if st.done {
             return None;
         }
-        let mut events: Vec<Result<Value, ModelError>> = Vec::new();
+        let mut events: Vec<Result<ModelEvent, ModelError>> = Vec::new();
         if !st.started {
             st.started = true;
             events.extend(st.synth.start().into_iter().map(Ok));
@@ -179,34 +264,28 @@ where
                 events.push(Err(e));
             }
             Some(Ok(chunk)) => {
-                if let Some(usage) = chunk.get("usage").filter(|u| !u.is_null()) {
-                    st.usage = usage.clone();
+                if let Some(usage) = chunk.usage {
+                    st.usage = Some(usage);
                 }
-                let delta = chunk.pointer("/choices/0/delta");
-                if let Some(text) = delta
-                    .and_then(|d| d.get("content"))
-                    .and_then(Value::as_str)
-                    .filter(|t| !t.is_empty())
-                {
-                    events.extend(st.synth.text_delta(text).into_iter().map(Ok));
-                }
-                for call in delta
-                    .and_then(|d| d.get("tool_calls"))
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                {
-                    let index = call.get("index").and_then(Value::as_u64).unwrap_or(0);
-                    let pending = st.calls.entry(index).or_default();
-                    if let Some(id) = call.get("id").and_then(Value::as_str) {
-                        pending.id = id.to_owned();
+                for choice in chunk.choices.into_iter().take(1) {
+                    if let Some(text) = choice.delta.content.filter(|t| !t.is_empty()) {
+                        events.extend(st.synth.text_delta(&text).into_iter().map(Ok));
                     }
-                    if let Some(f) = call.get("function") {
-                        if let Some(name) = f.get("name").and_then(Value::as_str) {
-                            pending.name.push_str(name);
+                    for call in choice.delta.tool_calls.into_iter().flatten() {
+                        let pending = st.calls.entry(call.index).or_default();
+                        if let Some(id) = call.id {
+                            pending.id = id;
                         }
-                        if let Some(args) = f.get("arguments").and_then(Value::as_str) {
-                            pending.arguments.push_str(args);
+                        if let Some(f) = call.function {
+                            // Some servers repeat the name in every delta.
+                            if let Some(name) = f.name
+                                && pending.name != name
+                            {
+                                pending.name.push_str(&name);
+                            }
+                            if let Some(args) = f.arguments {
+                                pending.arguments.push_str(&args);
+                            }
                         }
                     }
                 }
@@ -226,26 +305,11 @@ where
                             .map(Ok),
                     );
                 }
-                let usage = responses_usage(&st.usage);
+                let usage = st.usage.take().map(TokenUsage::from);
                 events.extend(st.synth.finish(usage).into_iter().map(Ok));
             }
         }
         Some((futures::stream::iter(events), st))
     })
     .flatten()
-}
-
-/// Chat usage field names → Responses ones.
-fn responses_usage(usage: &Value) -> Value {
-    if usage.is_null() {
-        return Value::Null;
-    }
-    let n = |p: &str| usage.pointer(p).and_then(Value::as_u64).unwrap_or(0);
-    json!({
-        "input_tokens": n("/prompt_tokens"),
-        "input_tokens_details": {"cached_tokens": n("/prompt_tokens_details/cached_tokens")},
-        "output_tokens": n("/completion_tokens"),
-        "output_tokens_details": {"reasoning_tokens": n("/completion_tokens_details/reasoning_tokens")},
-        "total_tokens": n("/total_tokens"),
-    })
 }

@@ -1,13 +1,14 @@
 //! Models: the [`Model`] trait and its OpenAI back ends (Responses API and Chat Completions).
 //!
-//! Every back end yields the same stream: OpenAI Responses API stream events as JSON
-//! (`response.created`, `response.output_text.delta`, `response.output_item.done`,
-//! `response.completed`, ...). The Chat Completions back end translates its chunks into them, so
-//! the run loop and every client see one format.
+//! Every back end yields the same stream of typed [`ModelEvent`]s, in the Responses API's
+//! vocabulary (created, text and argument deltas, items added and done, completed with usage).
+//! The Chat Completions back end produces them from its chunks, so the run loop and every client
+//! see one format.
 
 mod chat;
 mod config;
 mod error;
+mod event;
 mod openai;
 mod request;
 mod scripted;
@@ -15,19 +16,21 @@ mod synth;
 
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
-use serde_json::Value;
-
 pub use config::{ClientConfig, ModelApi};
 pub use error::ModelError;
+pub use event::{
+    DeltaEvent, InputTokensDetails, ItemEvent, ModelEvent, OutputTokensDetails, ResponseEvent,
+    ResponseInfo, TokenUsage,
+};
 pub use openai::OpenAiModel;
 pub use request::{ModelRequest, ModelSettings, OutputSchema};
 pub use scripted::{ScriptedModel, ScriptedTurn};
-pub use synth::ResponseSynth;
+pub use synth::EventSynth;
 
-/// A stream of Responses API stream events.
-pub type ModelStream = BoxStream<'static, Result<Value, ModelError>>;
+/// A stream of model events.
+pub type ModelStream = BoxStream<'static, Result<ModelEvent, ModelError>>;
 
-/// Something that answers a [`ModelRequest`] with a stream of Responses API events.
+/// Something that answers a [`ModelRequest`] with a stream of [`ModelEvent`]s.
 ///
 /// Implement it to plug in another provider, or use [`ScriptedModel`] in tests.
 pub trait Model: Send + Sync + 'static {

@@ -8,9 +8,12 @@ use async_openai::middleware::ReqwestService;
 use async_openai::middleware::retry::OpenAIRetryLayer;
 use futures::future::BoxFuture;
 use futures::{Stream, StreamExt};
+use serde::Serialize;
 use serde_json::Value;
 
-use super::{ClientConfig, Model, ModelApi, ModelError, ModelRequest, ModelStream, chat};
+use crate::item::Item;
+
+use super::{ClientConfig, Model, ModelApi, ModelError, ModelEvent, ModelRequest, ModelStream, chat};
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
 const DEFAULT_RETRIES: usize = 3;
@@ -45,19 +48,19 @@ impl Model for OpenAiModel {
             let url = config.base_url().to_owned();
             let started = match config.api.unwrap_or_default() {
                 ModelApi::Responses => {
-                    let body = responses_body(&request);
+                    let body = ResponsesBody::new(&request);
                     let responses = client.responses();
-                    let call = responses.create_stream_byot::<Value, Value>(body);
+                    let call = responses.create_stream_byot::<_, ModelEvent>(&body);
                     let stream = await_start(call, timeout, &url).await?;
-                    with_timeout(skip_bad_events(stream, url), timeout).boxed()
+                    with_timeout(skip_bad_events(stream, url, timeout), timeout).boxed()
                 }
                 ModelApi::ChatCompletions => {
                     let body = chat::request_body(&request);
                     let chat = client.chat();
-                    let call = chat.create_stream_byot::<Value, Value>(body);
+                    let call = chat.create_stream_byot::<Value, chat::Chunk>(body);
                     let stream = await_start(call, timeout, &url).await?;
-                    let chunks = with_timeout(skip_bad_events(stream, url), timeout);
-                    chat::to_response_events(chunks, request.model.clone()).boxed()
+                    let chunks = with_timeout(skip_bad_events(stream, url, timeout), timeout);
+                    chat::to_events(chunks, request.model.clone()).boxed()
                 }
             };
             Ok(started)
@@ -103,49 +106,98 @@ fn client(config: &ClientConfig) -> Result<Client<OpenAIConfig>, ModelError> {
     Ok(Client::build(http, openai).with_http_service(service))
 }
 
-/// The Responses API request body.
-fn responses_body(request: &ModelRequest) -> Value {
-    let mut body = serde_json::json!({
-        "model": request.model,
-        "input": request.input,
-        "stream": true,
-    });
-    let Value::Object(map) = &mut body else {
-        return body;
-    };
-    if let Some(instructions) = &request.instructions {
-        map.insert("instructions".into(), Value::String(instructions.clone()));
-    }
-    if !request.tools.is_empty() {
-        let tools = request.tools.iter().map(crate::Tool::definition).collect();
-        map.insert("tools".into(), Value::Array(tools));
-        if let Some(parallel) = request.settings.parallel_tool_calls {
-            map.insert("parallel_tool_calls".into(), Value::Bool(parallel));
+/// The Responses API request body, borrowed from the request (tool schemas are not copied).
+#[derive(Serialize)]
+struct ResponsesBody<'a> {
+    model: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    instructions: Option<&'a str>,
+    input: &'a [Item],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tools: Vec<FunctionTool<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parallel_tool_calls: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_choice: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    top_p: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_output_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reasoning: Option<Effort<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    text: Option<TextFormat<'a>>,
+    stream: bool,
+}
+
+/// A function tool as the Responses API takes it.
+#[derive(Serialize)]
+struct FunctionTool<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    name: &'a str,
+    description: &'a str,
+    parameters: &'a Value,
+    strict: bool,
+}
+
+#[derive(Serialize)]
+struct Effort<'a> {
+    effort: &'a str,
+}
+
+#[derive(Serialize)]
+struct TextFormat<'a> {
+    format: JsonSchemaFormat<'a>,
+}
+
+#[derive(Serialize)]
+struct JsonSchemaFormat<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    name: &'a str,
+    schema: &'a Value,
+    strict: bool,
+}
+
+impl<'a> ResponsesBody<'a> {
+    fn new(request: &'a ModelRequest) -> Self {
+        let s = &request.settings;
+        let has_tools = !request.tools.is_empty();
+        ResponsesBody {
+            model: &request.model,
+            instructions: request.instructions.as_deref(),
+            input: &request.input,
+            tools: request
+                .tools
+                .iter()
+                .map(|t| FunctionTool {
+                    kind: "function",
+                    name: t.name(),
+                    description: t.description(),
+                    parameters: t.parameters(),
+                    strict: t.is_strict(),
+                })
+                .collect(),
+            parallel_tool_calls: s.parallel_tool_calls.filter(|_| has_tools),
+            tool_choice: s.tool_choice_value().filter(|_| has_tools),
+            temperature: s.temperature,
+            top_p: s.top_p,
+            max_output_tokens: s.max_output_tokens,
+            reasoning: s.reasoning_effort.as_deref().map(|effort| Effort { effort }),
+            text: request.output_schema.as_ref().map(|out| TextFormat {
+                format: JsonSchemaFormat {
+                    kind: "json_schema",
+                    name: &out.name,
+                    schema: &out.schema,
+                    strict: out.strict,
+                },
+            }),
+            stream: true,
         }
-        if let Some(choice) = request.settings.tool_choice_value() {
-            map.insert("tool_choice".into(), choice);
-        }
     }
-    let s = &request.settings;
-    if let Some(t) = s.temperature {
-        map.insert("temperature".into(), t.into());
-    }
-    if let Some(p) = s.top_p {
-        map.insert("top_p".into(), p.into());
-    }
-    if let Some(m) = s.max_output_tokens {
-        map.insert("max_output_tokens".into(), m.into());
-    }
-    if let Some(effort) = &s.reasoning_effort {
-        map.insert("reasoning".into(), serde_json::json!({"effort": effort}));
-    }
-    if let Some(out) = &request.output_schema {
-        map.insert(
-            "text".into(),
-            serde_json::json!({"format": {"type": "json_schema", "name": out.name, "schema": out.schema, "strict": out.strict}}),
-        );
-    }
-    body
 }
 
 async fn await_start<F, S>(call: F, timeout: Duration, url: &str) -> Result<S, ModelError>
@@ -154,19 +206,19 @@ where
 {
     match tokio::time::timeout(timeout, call).await {
         Err(_) => Err(ModelError::Timeout(timeout)),
-        Ok(Err(e)) => Err(map_error(e, url)),
+        Ok(Err(e)) => Err(map_error(e, url, timeout)),
         Ok(Ok(stream)) => Ok(stream),
     }
 }
 
 /// Turns an async-openai error into a [`ModelError`].
-pub(crate) fn map_error(error: OpenAIError, url: &str) -> ModelError {
+pub(crate) fn map_error(error: OpenAIError, url: &str, timeout: Duration) -> ModelError {
     match error {
         OpenAIError::ApiError(e) => ModelError::Api {
             status: e.status_code.as_u16(),
             message: e.api_error.message,
         },
-        OpenAIError::Reqwest(e) if e.is_timeout() => ModelError::Timeout(DEFAULT_TIMEOUT),
+        OpenAIError::Reqwest(e) if e.is_timeout() => ModelError::Timeout(timeout),
         OpenAIError::Reqwest(e) if e.is_connect() || e.is_request() => ModelError::Unreachable {
             url: url.to_owned(),
             reason: root_cause(&e),
@@ -185,12 +237,14 @@ fn root_cause(e: &dyn std::error::Error) -> String {
 
 /// Drops events that async-openai could not read (unknown or malformed), with a log line; a
 /// transport error ends the stream with an error.
-fn skip_bad_events<S>(
+fn skip_bad_events<S, T>(
     stream: S,
     url: String,
-) -> impl Stream<Item = Result<Value, ModelError>> + Send
+    timeout: Duration,
+) -> impl Stream<Item = Result<T, ModelError>> + Send
 where
-    S: Stream<Item = Result<Value, OpenAIError>> + Send,
+    S: Stream<Item = Result<T, OpenAIError>> + Send,
+    T: Send,
 {
     stream.filter_map(move |item| {
         let out = match item {
@@ -205,19 +259,20 @@ where
                 );
                 None
             }
-            Err(other) => Some(Err(map_error(other, &url))),
+            Err(other) => Some(Err(map_error(other, &url, timeout))),
         };
         std::future::ready(out)
     })
 }
 
 /// Ends the stream with [`ModelError::Timeout`] when no event arrives within `timeout`.
-fn with_timeout<S>(
+fn with_timeout<S, T>(
     stream: S,
     timeout: Duration,
-) -> impl Stream<Item = Result<Value, ModelError>> + Send
+) -> impl Stream<Item = Result<T, ModelError>> + Send
 where
-    S: Stream<Item = Result<Value, ModelError>> + Send,
+    S: Stream<Item = Result<T, ModelError>> + Send,
+    T: Send,
 {
     futures::stream::unfold(Some(Box::pin(stream)), move |state| async move {
         let mut stream = state?;

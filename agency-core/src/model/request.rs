@@ -8,8 +8,8 @@ pub struct ModelRequest {
     pub model: String,
     /// System instructions.
     pub instructions: Option<String>,
-    /// The conversation as Responses input items, metadata already removed.
-    pub input: Vec<Value>,
+    /// The conversation as the model sees it (items without their metadata).
+    pub input: Vec<crate::item::Item>,
     /// The tools the model may call (see [`crate::Tool::definition`] for their wire form).
     pub tools: Vec<crate::Tool>,
     /// Sampling and tool settings.

@@ -3,9 +3,9 @@ use std::sync::{Arc, Mutex};
 
 use futures::StreamExt;
 use futures::future::BoxFuture;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::{Model, ModelError, ModelRequest, ModelStream, ResponseSynth};
+use super::{EventSynth, Model, ModelError, ModelRequest, ModelStream, TokenUsage};
 
 /// One scripted model answer.
 #[derive(Debug, Clone)]
@@ -81,17 +81,17 @@ impl Model for ScriptedModel {
             .unwrap_or_else(|p| p.into_inner())
             .pop_front()
             .unwrap_or_else(|| ScriptedTurn::text("done"));
-        let mut synth = ResponseSynth::new(&request.model);
+        let mut synth = EventSynth::new(&request.model);
         self.requests
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push(request);
-        let usage = match self.usage {
-            Some((input, output)) => {
-                json!({"input_tokens": input, "output_tokens": output, "total_tokens": input + output})
-            }
-            None => Value::Null,
-        };
+        let usage = self.usage.map(|(input, output)| TokenUsage {
+            input_tokens: input,
+            output_tokens: output,
+            total_tokens: input + output,
+            ..TokenUsage::default()
+        });
         Box::pin(async move {
             let mut events = synth.start();
             match turn {

@@ -20,7 +20,7 @@ pub struct RunConfig {
     /// Extra instructions for the agent that gets the message, this run only.
     pub additional_instructions: Option<String>,
     /// The history the conversation already has (items with metadata).
-    pub history: Vec<serde_json::Value>,
+    pub history: Vec<crate::item::Entry>,
     /// Overrides the agent's `max_turns`.
     pub max_turns: Option<u32>,
     /// Cancels the run.
@@ -66,7 +66,7 @@ impl RunConfig {
     }
 
     /// Sets the history.
-    pub fn history(mut self, history: Vec<serde_json::Value>) -> Self {
+    pub fn history(mut self, history: Vec<crate::item::Entry>) -> Self {
         self.history = history;
         self
     }

@@ -52,7 +52,7 @@ pub struct RunFailure {
     /// What failed.
     pub error: RunError,
     /// Items completed before the failure.
-    pub new_items: Vec<serde_json::Value>,
+    pub new_items: Vec<crate::item::Entry>,
     /// Usage until the failure.
     pub usage: Usage,
 }

@@ -1,5 +1,10 @@
 //! Running an agent: turns of model calls and tool calls until a final answer.
 //!
+//! The loop lives in small pieces: [`Scope`](scope) is what every agent of one run shares (the
+//! agents it can reach, the configuration, the transcript, where events go), an agent's run
+//! takes model turns (`turn`) and runs their calls (`calls`), and the built-in tools
+//! (`send_message`, `transfer_to_*`) carry their own behaviour (`builtin`).
+//!
 //! ```
 //! use agency_core::{Agent, Tool, ToolError};
 //! use agency_core::model::{ScriptedModel, ScriptedTurn};
@@ -19,23 +24,36 @@
 //! # });
 //! ```
 
+mod agent_run;
+mod builtin;
+mod calls;
 mod cancel;
 mod config;
 mod crew;
-pub(crate) mod engine;
 mod error;
+mod scope;
 mod stream;
+mod transcript;
+mod turn;
 
+use std::sync::Arc;
+
+pub use builtin::{SEND_MESSAGE, transfer_tool_name};
+pub(crate) use builtin::{Builtin, send_message_tool, transfer_tool};
 pub use cancel::{CancelMode, RunControl};
 pub use config::RunConfig;
 pub(crate) use crew::Crew;
-pub use crew::{SEND_MESSAGE, transfer_tool_name};
 pub use error::{RunError, RunFailure};
+pub(crate) use scope::Sink;
 pub use stream::RunStream;
 
 use serde_json::Value;
 
+use crate::item::{Entry, Item, Message, Meta};
 use crate::{Agent, Usage};
+use agent_run::AgentRun;
+use scope::Scope;
+use transcript::{Transcript, drop_unanswered_calls};
 
 /// What a run produced.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,21 +61,29 @@ pub struct RunOutput {
     /// The final answer: the last message's text, or the structured value when the agent has an
     /// output type; `null` when the run was cancelled before it.
     pub final_output: Value,
-    /// The items this run added, in order, with their metadata (API.md §5).
-    pub new_items: Vec<Value>,
+    /// The items this run added, in order, each with its metadata.
+    pub new_items: Vec<Entry>,
     /// Usage summed over every model call.
     pub usage: Usage,
     /// Whether the run was cancelled.
     pub cancelled: bool,
 }
 
-/// The input of a run: a text, or Responses input items.
-#[derive(Debug, Clone)]
+/// How an agent's run ended, when it did not fail.
+pub(crate) enum Answer {
+    /// Its final output.
+    Final(Value),
+    /// It was cancelled first.
+    Cancelled,
+}
+
+/// The input of a run: a text, or items (Responses input messages).
+#[derive(Debug, Clone, PartialEq)]
 pub enum RunInput {
     /// A user message with this text.
     Text(String),
-    /// Responses input messages (`{role, content: [{type: input_text, ...}]}`).
-    Items(Vec<Value>),
+    /// Items, usually messages (`{role, content: [{type: input_text, ...}]}`).
+    Items(Vec<Item>),
 }
 
 impl From<&str> for RunInput {
@@ -70,18 +96,88 @@ impl From<String> for RunInput {
         RunInput::Text(s)
     }
 }
-impl From<Vec<Value>> for RunInput {
-    fn from(items: Vec<Value>) -> Self {
+impl From<Vec<Item>> for RunInput {
+    fn from(items: Vec<Item>) -> Self {
         RunInput::Items(items)
+    }
+}
+impl From<Message> for RunInput {
+    fn from(message: Message) -> Self {
+        RunInput::Items(vec![message.into()])
     }
 }
 
 impl RunInput {
     /// The input as items.
-    pub fn into_items(self) -> Vec<Value> {
+    pub fn into_items(self) -> Vec<Item> {
         match self {
-            RunInput::Text(text) => vec![crate::item::user_message(&text)],
+            RunInput::Text(text) => vec![Message::user(text).into()],
             RunInput::Items(items) => items,
+        }
+    }
+}
+
+/// Runs `entry` of `crew` to a final answer.
+pub(crate) async fn run(
+    crew: Arc<Crew>,
+    entry: Agent,
+    input: RunInput,
+    mut config: RunConfig,
+    sink: Sink,
+) -> Result<RunOutput, RunFailure> {
+    let transcript = Arc::new(Transcript::new(std::mem::take(&mut config.history)));
+    let invalid_history = transcript
+        .before()
+        .iter()
+        .any(|e| e.item.is_chat_completions_form());
+    let result = if invalid_history {
+        Err(RunError::InvalidHistory(
+            "chat_history holds Chat Completions messages (role \"tool\" or tool_calls), which a Responses conversation cannot continue: start a new chat".to_owned(),
+        ))
+    } else {
+        let history = transcript.thread(entry.name(), None);
+        let extra = config.additional_instructions.take();
+        let scope = Scope {
+            crew,
+            backend: config.backend(),
+            config: Arc::new(config),
+            transcript: transcript.clone(),
+            sink: sink.clone(),
+        };
+        let meta = Meta::new_run(entry.name(), None, None);
+        AgentRun::new(scope, entry, meta, history, extra)
+            .run(input.into_items())
+            .await
+    };
+    let (new_items, usage) = transcript.take();
+    match result {
+        Ok(Answer::Final(final_output)) => Ok(RunOutput {
+            final_output,
+            new_items,
+            usage,
+            cancelled: false,
+        }),
+        Ok(Answer::Cancelled) => Ok(RunOutput {
+            final_output: Value::Null,
+            new_items: drop_unanswered_calls(new_items),
+            usage,
+            cancelled: true,
+        }),
+        Err(error) => {
+            if invalid_history && let Some(tx) = &sink {
+                let message = error.to_string();
+                let _ = tx
+                    .send(crate::RunEvent::Error {
+                        message,
+                        meta: None,
+                    })
+                    .await;
+            }
+            Err(RunFailure {
+                error,
+                new_items: drop_unanswered_calls(new_items),
+                usage,
+            })
         }
     }
 }
@@ -93,8 +189,8 @@ impl Agent {
         input: impl Into<RunInput>,
         config: RunConfig,
     ) -> Result<RunOutput, RunFailure> {
-        engine::run(
-            std::sync::Arc::new(crew::Crew::solo(self.clone())),
+        run(
+            Arc::new(Crew::solo(self.clone())),
             self.clone(),
             input.into(),
             config,
@@ -106,7 +202,7 @@ impl Agent {
     /// Runs the agent, streaming its events. Dropping the stream cancels the run.
     pub fn run_streamed(&self, input: impl Into<RunInput>, config: RunConfig) -> RunStream {
         RunStream::start(
-            std::sync::Arc::new(crew::Crew::solo(self.clone())),
+            Arc::new(Crew::solo(self.clone())),
             self.clone(),
             input.into(),
             config,

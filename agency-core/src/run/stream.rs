@@ -7,7 +7,7 @@ use tokio_util::sync::DropGuard;
 
 use std::sync::Arc;
 
-use super::{Crew, RunConfig, RunControl, RunFailure, RunInput, RunOutput, engine};
+use super::{Crew, RunConfig, RunControl, RunFailure, RunInput, RunOutput, Sink};
 use crate::Agent;
 use crate::event::RunEvent;
 
@@ -31,14 +31,14 @@ impl RunStream {
     ) -> RunStream {
         let control = config.control.clone();
         RunStream::spawn(control, move |sink| {
-            engine::run(crew, agent, input, config, sink)
+            super::run(crew, agent, input, config, sink)
         })
     }
 
     /// Spawns `run` with a channel for its events.
     pub(crate) fn spawn<F, Fut>(control: RunControl, run: F) -> RunStream
     where
-        F: FnOnce(engine::Sink) -> Fut,
+        F: FnOnce(Sink) -> Fut,
         Fut: std::future::Future<Output = Result<RunOutput, RunFailure>> + Send + 'static,
     {
         let (tx, events) = mpsc::channel(64);

@@ -6,14 +6,14 @@ use std::time::Duration;
 
 use agency_core::{CancelMode, RunControl};
 use futures::future::BoxFuture;
-use serde_json::Value;
+use agency_core::Entry;
 use tokio::sync::watch;
 
 /// What a cancel achieved.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CancelOutcome {
     /// The items the run completed before it stopped.
-    pub new_messages: Vec<Value>,
+    pub new_messages: Vec<Entry>,
     /// Whether the stream had not ended when the wait ran out.
     pub timed_out: bool,
 }
@@ -28,7 +28,7 @@ pub trait CancelRegistry: Send + Sync + 'static {
     fn register(&self, agency: &str, run_id: &str, control: RunControl);
     /// The stream ended (or its client went away): forget it, and give its items to any cancel
     /// that waits for it.
-    fn finish(&self, agency: &str, run_id: &str, new_messages: Vec<Value>);
+    fn finish(&self, agency: &str, run_id: &str, new_messages: Vec<Entry>);
     /// Cancels `run_id` of `agency` and waits up to `wait` for its stream to end. `None` when no
     /// such run is streaming (unknown, finished, or another agency's).
     fn cancel<'a>(
@@ -42,19 +42,19 @@ pub trait CancelRegistry: Send + Sync + 'static {
     fn cancel_all(&self);
 }
 
-struct Entry {
+struct Running {
     control: RunControl,
-    done: watch::Sender<Option<Vec<Value>>>,
+    done: watch::Sender<Option<Vec<Entry>>>,
 }
 
 /// A [`CancelRegistry`] in memory, for one server process.
 #[derive(Default)]
 pub struct InProcessRegistry {
-    runs: Mutex<HashMap<(String, String), Entry>>,
+    runs: Mutex<HashMap<(String, String), Running>>,
 }
 
 impl InProcessRegistry {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), Entry>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), Running>> {
         self.runs.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -74,11 +74,11 @@ impl CancelRegistry for InProcessRegistry {
         let (done, _) = watch::channel(None);
         self.lock().insert(
             (agency.to_owned(), run_id.to_owned()),
-            Entry { control, done },
+            Running { control, done },
         );
     }
 
-    fn finish(&self, agency: &str, run_id: &str, new_messages: Vec<Value>) {
+    fn finish(&self, agency: &str, run_id: &str, new_messages: Vec<Entry>) {
         if let Some(entry) = self.lock().remove(&(agency.to_owned(), run_id.to_owned())) {
             entry.done.send_replace(Some(new_messages));
         }
@@ -133,7 +133,7 @@ pub(crate) struct Ticket {
 }
 
 impl Ticket {
-    pub(crate) fn finish(&mut self, new_messages: Vec<Value>) {
+    pub(crate) fn finish(&mut self, new_messages: Vec<Entry>) {
         self.finished = true;
         self.registry
             .finish(&self.agency, &self.run_id, new_messages);

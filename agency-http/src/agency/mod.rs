@@ -1,6 +1,7 @@
 //! Serving agencies: the routes of API.md §2 with the bodies of §4–§6 and §11.
 
 mod cancel;
+mod frames;
 mod openapi;
 mod request;
 mod routes;

@@ -14,7 +14,7 @@ pub struct AgencyRequest {
     /// The user's turn.
     pub message: Option<RunInput>,
     /// The conversation so far.
-    pub chat_history: Vec<Value>,
+    pub chat_history: Vec<agency_core::Entry>,
     /// Which agent gets the turn (default: the first entry point).
     pub recipient_agent: Option<String>,
     /// Already uploaded file ids.
@@ -172,7 +172,13 @@ impl AgencyRequest {
                         );
                     }
                 }
-                request.message = Some(RunInput::Items(items.clone()));
+                request.message = Some(RunInput::Items(
+                    items
+                        .iter()
+                        .filter_map(|i| i.as_object().cloned())
+                        .map(agency_core::Item::from_map)
+                        .collect(),
+                ));
             }
             Some(other) => {
                 errors.add(
@@ -201,7 +207,10 @@ impl AgencyRequest {
                             "Input should be a valid dictionary",
                             item,
                         );
-                    } else if agency_core::item::is_chat_completions_form(item) {
+                    } else if agency_core::Entry::from_map(item.as_object().cloned().unwrap_or_default())
+                        .item
+                        .is_chat_completions_form()
+                    {
                         errors.value_error(
                             vec![key("chat_history"), Loc::Index(i)],
                             "chat_history holds a Chat Completions message (role \"tool\" or tool_calls), which this server cannot continue: start a new chat",
@@ -209,7 +218,11 @@ impl AgencyRequest {
                         );
                     }
                 }
-                request.chat_history = items.clone();
+                request.chat_history = items
+                    .iter()
+                    .filter_map(|i| i.as_object().cloned())
+                    .map(agency_core::Entry::from_map)
+                    .collect();
             }
             Some(other) => errors.add(
                 "list_type",

@@ -43,8 +43,7 @@ pub(crate) fn response(run: RunStream, ticket: Ticket, namer: Namer) -> Response
                 }
                 State::Running(mut run, ticket, namer) => match run.next().await {
                     Some(event) => {
-                        let frame =
-                            Event::default().data(json!({"data": event.to_json()}).to_string());
+                        let frame = Event::default().data(super::frames::event_frame(&event));
                         Some((frame, State::Running(run, ticket, namer)))
                     }
                     None => Some((finish(run, ticket, namer, &run_id).await, State::End)),
