@@ -8,6 +8,23 @@ use agency_core::model::ModelEvent;
 use serde::Serialize;
 use serde_json::Value;
 
+/// `event` as the JSON of Agency Swarm's stream events: the value under `"data"` in a
+/// `get_response_stream` frame. For building your own streaming endpoint.
+///
+/// ```
+/// use std::sync::Arc;
+/// use agency_core::{Meta, RunEvent};
+///
+/// let meta = Arc::new(Meta { agent: "CEO".into(), agent_run_id: "agent_run_1".into(), ..Meta::default() });
+/// let json = agency_http::agency::event_json(&RunEvent::AgentUpdated { meta });
+/// assert_eq!(json["type"], "agent_updated_stream_event");
+/// assert_eq!(json["new_agent"]["name"], "CEO");
+/// assert!(json["callerAgent"].is_null());
+/// ```
+pub fn event_json(event: &RunEvent) -> Value {
+    serde_json::to_value(EventJson::of(event)).unwrap_or(Value::Null)
+}
+
 /// The frame of `event`, as JSON text.
 pub(crate) fn event_frame(event: &RunEvent) -> String {
     let frame = Frame {

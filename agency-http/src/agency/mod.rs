@@ -9,6 +9,7 @@ mod sse;
 mod state;
 
 pub use cancel::{CancelOutcome, CancelRegistry, InProcessRegistry};
+pub use frames::event_json;
 pub use request::{AgencyRequest, CancelRequest};
 pub use routes::agency_path;
 pub use state::AgencyFactory;
