@@ -5,6 +5,8 @@
 //! with a rule keyed on the request: which agent asks (its `instructions`) and what its
 //! conversation ends with.
 
+use crate::support::wire;
+use agency::http::agency::event_json;
 use agency::agency::InMemoryThreadStore;
 use agency::model::ClientConfig;
 use agency::prelude::*;
@@ -267,7 +269,7 @@ async fn delegation_round_trip() {
         .unwrap();
     assert_eq!(out.final_output, "The Developer says: It has 3 lines.");
     assert!(!out.cancelled);
-    let items = &out.new_items;
+    let items = &wire(&out.new_items);
     assert_eq!(
         kinds(items),
         [
@@ -394,7 +396,7 @@ async fn streamed_events_nest_the_sub_run_inside_the_call() {
     let mut stream = company().run_streamed("Please get the line count.", None, config(&fake));
     let mut events = Vec::new();
     while let Some(event) = stream.next().await {
-        events.push(event.to_json());
+        events.push(event_json(&event));
     }
     let out = stream.finish().await.unwrap();
     assert_eq!(out.final_output, "The Developer says: It has 3 lines.");
@@ -503,8 +505,8 @@ async fn handoff_continues_the_same_run_with_the_full_history() {
     let mut stream = agency.run_streamed("Where is my refund for A-17?", None, config(&fake));
     let mut events = Vec::new();
     while let Some(event) = stream.next().await {
-        if !matches!(event, RunEvent::Raw { .. }) {
-            events.push(event.to_json());
+        if !matches!(event, RunEvent::Model { .. }) {
+            events.push(event_json(&event));
         }
     }
     let out = stream.finish().await.unwrap();
@@ -541,7 +543,7 @@ async fn handoff_continues_the_same_run_with_the_full_history() {
         assert_eq!(e["callerAgent"], Value::Null, "{e}");
     }
 
-    let items = &out.new_items;
+    let items = &wire(&out.new_items);
     assert_eq!(
         kinds(items),
         [
@@ -671,7 +673,7 @@ async fn chat_history_round_trip_continues_both_threads() {
         assert!(item.get("agent").is_none() && item.get("callerAgent").is_none());
     }
     // The second run's new items are only its own.
-    assert_eq!(content(&second.new_items[0]), "two");
+    assert_eq!(content(&wire(&second.new_items)[0]), "two");
     assert_eq!(second.new_items.len(), first.new_items.len());
 }
 
@@ -837,7 +839,7 @@ async fn unknown_recipients() {
     let mut stream = agency.run_streamed("hi", Some("Nobody"), config(&fake));
     let mut events = Vec::new();
     while let Some(event) = stream.next().await {
-        events.push(event.to_json());
+        events.push(event_json(&event));
     }
     let failure = stream.finish().await.unwrap_err();
     assert!(matches!(failure.error, RunError::UnknownAgent { .. }));
@@ -883,7 +885,7 @@ async fn two_messages_to_one_recipient_in_one_turn() {
         other => panic!("unexpected agent {other}"),
     });
     let out = company().run("go", None, config(&fake)).await.unwrap();
-    let items = &out.new_items;
+    let items = &wire(&out.new_items);
     let output_of = |call: &str| {
         items
             .iter()
@@ -932,7 +934,7 @@ async fn one_message_to_each_of_two_recipients_both_run() {
         other => panic!("unexpected agent {other}"),
     });
     let out = company().run("go", None, config(&fake)).await.unwrap();
-    let items = &out.new_items;
+    let items = &wire(&out.new_items);
     let output_of = |call: &str| {
         items
             .iter()
@@ -985,7 +987,7 @@ async fn additional_instructions_and_recipient_agent() {
         .await
         .unwrap();
     assert_eq!(out.final_output, "Bonjour.");
-    assert_eq!(owners(&out.new_items), vec![owner("Developer", None); 2]);
+    assert_eq!(owners(&wire(&out.new_items)), vec![owner("Developer", None); 2]);
     let reqs = fake.requests();
     assert_eq!(reqs.len(), 1);
     assert_eq!(

@@ -407,8 +407,10 @@ async fn a_macro_agent_runs_and_calls_its_tools() {
     let outputs: Vec<&str> = out
         .new_items
         .iter()
-        .filter(|i| i["type"] == "function_call_output")
-        .filter_map(|i| i["output"].as_str())
+        .filter_map(|e| match &e.item {
+            agency::Item::FunctionCallOutput(o) => Some(o.output.as_str()),
+            _ => None,
+        })
         .collect();
     assert_eq!(
         outputs,

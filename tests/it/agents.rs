@@ -1,5 +1,9 @@
 //! The run loop against the fake OpenAI server, over real HTTP (issue: agents).
 
+use crate::support::wire;
+use agency::item::{Entry, Item};
+use agency::model::ModelEvent;
+use agency::http::agency::event_json;
 use std::time::Duration;
 
 use agency::model::{ClientConfig, ModelApi, ModelError};
@@ -79,12 +83,12 @@ async fn text_reply() {
     fake.push(Reply::text("Hello there, human.").usage(13, 20));
     let out = assistant().run("Hello", config(&fake)).await.unwrap();
     assert_eq!(out.final_output, "Hello there, human.");
-    assert_eq!(kinds(&out.new_items), ["message:user", "message:assistant"]);
-    let user = &out.new_items[0];
-    assert_eq!(user["agent"], "Assistant");
-    assert_eq!(user["callerAgent"], Value::Null);
-    assert!(user["timestamp"].as_u64().unwrap() > 1_700_000_000_000_000);
-    let run_id = user["agent_run_id"].as_str().unwrap();
+    assert_eq!(kinds(&wire(&out.new_items)), ["message:user", "message:assistant"]);
+    let user = &out.new_items[0].meta;
+    assert_eq!(user.agent, "Assistant");
+    assert_eq!(user.caller_agent, None);
+    assert!(user.timestamp > 1_700_000_000_000_000);
+    let run_id = user.agent_run_id.as_str();
     assert!(run_id.starts_with("agent_run_") && run_id.len() == "agent_run_".len() + 32);
     assert_eq!(out.usage.request_count, 1);
     assert_eq!(
@@ -114,7 +118,7 @@ async fn tool_call_then_text() {
     let out = assistant().run("2 + 40?", config(&fake)).await.unwrap();
     assert_eq!(out.final_output, "It is 42.");
     assert_eq!(
-        kinds(&out.new_items),
+        kinds(&wire(&out.new_items)),
         [
             "message:user",
             "function_call",
@@ -122,7 +126,7 @@ async fn tool_call_then_text() {
             "message:assistant"
         ]
     );
-    assert_eq!(tool_outputs(&out.new_items), ["42"]);
+    assert_eq!(tool_outputs(&wire(&out.new_items)), ["42"]);
     // The second request carries the call and its output, without metadata.
     let second = &fake.requests()[1];
     let input = second.body["input"].as_array().unwrap();
@@ -147,21 +151,26 @@ async fn two_parallel_tool_calls() {
     ]))
     .push(Reply::text("done"));
     let out = assistant().run("go", config(&fake)).await.unwrap();
-    assert_eq!(tool_outputs(&out.new_items), ["3", "rested"]);
+    assert_eq!(tool_outputs(&wire(&out.new_items)), ["3", "rested"]);
     let calls: Vec<_> = out
         .new_items
         .iter()
-        .filter(|i| i["type"] == "function_call")
+        .filter_map(|e| match &e.item {
+            Item::FunctionCall(c) => Some(c.call_id.as_str()),
+            _ => None,
+        })
         .collect();
     let outputs: Vec<_> = out
         .new_items
         .iter()
-        .filter(|i| i["type"] == "function_call_output")
+        .filter_map(|e| match &e.item {
+            Item::FunctionCallOutput(o) => Some(o.call_id.as_str()),
+            _ => None,
+        })
         .collect();
     assert_eq!(calls.len(), 2);
-    assert_ne!(calls[0]["call_id"], calls[1]["call_id"]);
-    assert_eq!(calls[0]["call_id"], outputs[0]["call_id"]);
-    assert_eq!(calls[1]["call_id"], outputs[1]["call_id"]);
+    assert_ne!(calls[0], calls[1]);
+    assert_eq!(calls, outputs);
 }
 
 #[tokio::test]
@@ -175,7 +184,7 @@ async fn tool_error_and_invalid_arguments_go_back_to_the_model() {
     .push(Reply::text("I see the errors."));
     let out = assistant().run("go", config(&fake)).await.unwrap();
     assert_eq!(out.final_output, "I see the errors.");
-    let outputs = tool_outputs(&out.new_items);
+    let outputs = tool_outputs(&wire(&out.new_items));
     assert!(outputs[0].contains("boom: testing"), "{outputs:?}");
     assert!(
         outputs[1].contains("invalid arguments for tool 'plus'") && outputs[1].contains("a:"),
@@ -204,7 +213,7 @@ async fn max_turns_exceeded() {
     assert!(failure.to_string().contains("3 turns"));
     assert_eq!(fake.request_count(), 3);
     assert_eq!(failure.usage.request_count, 3);
-    assert_eq!(tool_outputs(&failure.new_items).len(), 3);
+    assert_eq!(tool_outputs(&wire(&failure.new_items)).len(), 3);
 }
 
 #[derive(serde::Deserialize, schemars::JsonSchema)]
@@ -358,7 +367,7 @@ async fn history_metadata_stripped_and_strict_schemas_sent() {
         )
         .await
         .unwrap();
-    assert_eq!(kinds(&out.new_items), ["message:user", "message:assistant"]);
+    assert_eq!(kinds(&wire(&out.new_items)), ["message:user", "message:assistant"]);
     let req = fake.last_request().unwrap();
     let input = req.body["input"].as_array().unwrap();
     assert_eq!(input.len(), 3, "{input:?}");
@@ -384,7 +393,9 @@ async fn history_metadata_stripped_and_strict_schemas_sent() {
 #[tokio::test]
 async fn chat_completions_history_is_refused() {
     let fake = FakeOpenAi::start().await;
-    let history = vec![json!({"role": "tool", "tool_call_id": "x", "content": "1"})];
+    let history: Vec<Entry> =
+        serde_json::from_value(json!([{"role": "tool", "tool_call_id": "x", "content": "1"}]))
+            .unwrap();
     let failure = assistant()
         .run("hi", config(&fake).history(history))
         .await
@@ -406,16 +417,18 @@ async fn same_run_through_chat_completions() {
     let mut stream = assistant().run_streamed("20+22?", RunConfig::default().client(client));
     let mut deltas = String::new();
     while let Some(event) = stream.next().await {
-        if let RunEvent::Raw { event, .. } = &event
-            && event["type"] == "response.output_text.delta"
+        if let RunEvent::Model {
+            event: ModelEvent::TextDelta(delta),
+            ..
+        } = &event
         {
-            deltas.push_str(event["delta"].as_str().unwrap());
+            deltas.push_str(&delta.delta);
         }
     }
     let out = stream.finish().await.unwrap();
     assert_eq!(out.final_output, "The answer is 42.");
     assert_eq!(deltas, "The answer is 42.");
-    assert_eq!(tool_outputs(&out.new_items), ["42"]);
+    assert_eq!(tool_outputs(&wire(&out.new_items)), ["42"]);
     assert_eq!(
         (
             out.usage.request_count,
@@ -442,7 +455,7 @@ async fn stream_events_map_onto_the_wire_format() {
     let mut stream = assistant().run_streamed("go", config(&fake));
     let mut names = Vec::new();
     while let Some(event) = stream.next().await {
-        let wire = event.to_json();
+        let wire = event_json(&event);
         assert_eq!(wire["agent"], "Assistant");
         assert_eq!(wire["callerAgent"], Value::Null);
         match wire["type"].as_str().unwrap() {
@@ -488,7 +501,7 @@ async fn cancel_immediate_keeps_only_completed_items() {
     assert!(out.cancelled);
     assert_eq!(out.final_output, Value::Null);
     // The call without its output is dropped: the history stays valid.
-    assert_eq!(kinds(&out.new_items), ["message:user"]);
+    assert_eq!(kinds(&wire(&out.new_items)), ["message:user"]);
     assert_eq!(fake.request_count(), 1);
 }
 
@@ -507,10 +520,10 @@ async fn cancel_after_turn_lets_the_tools_finish() {
     let out = stream.finish().await.unwrap();
     assert!(out.cancelled);
     assert_eq!(
-        kinds(&out.new_items),
+        kinds(&wire(&out.new_items)),
         ["message:user", "function_call", "function_call_output"]
     );
-    assert_eq!(tool_outputs(&out.new_items), ["rested"]);
+    assert_eq!(tool_outputs(&wire(&out.new_items)), ["rested"]);
     assert_eq!(
         fake.request_count(),
         1,
@@ -525,8 +538,10 @@ async fn dropping_the_stream_cancels_the_model_request() {
     let mut stream = assistant().run_streamed("talk slowly", config(&fake));
     // Read until the text starts, then walk away.
     while let Some(event) = stream.next().await {
-        if let RunEvent::Raw { event, .. } = &event
-            && event["type"] == "response.output_text.delta"
+        if let RunEvent::Model {
+            event: ModelEvent::TextDelta(_),
+            ..
+        } = &event
         {
             break;
         }

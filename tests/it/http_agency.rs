@@ -150,7 +150,7 @@ impl CancelRegistry for Watched {
         self.inner.register(agency, run_id, control);
     }
 
-    fn finish(&self, agency: &str, run_id: &str, new_messages: Vec<Value>) {
+    fn finish(&self, agency: &str, run_id: &str, new_messages: Vec<agency::Entry>) {
         self.inner.finish(agency, run_id, new_messages);
     }
 

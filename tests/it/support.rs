@@ -60,3 +60,11 @@ pub fn address_tool() -> Tool {
             Ok::<_, ToolError>(format!("{}, {}", a.street, a.zip_code))
         })
 }
+
+/// Entries as they go on the wire (what `new_messages` holds).
+pub fn wire(entries: &[agency::Entry]) -> Vec<serde_json::Value> {
+    entries
+        .iter()
+        .map(|e| serde_json::to_value(e).unwrap())
+        .collect()
+}
