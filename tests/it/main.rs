@@ -6,6 +6,7 @@ mod agents;
 mod fake_openai;
 mod http_agency;
 mod http_tools;
+mod items;
 mod macros;
 mod schema;
 mod support;
