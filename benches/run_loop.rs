@@ -6,9 +6,8 @@
 
 use std::time::{Duration, Instant};
 
-use agency::model::{
-    Model, ModelError, ModelRequest, ModelStream, EventSynth, ScriptedModel, ScriptedTurn,
-};
+use agency::model::{EventSynth, Model, ModelError, ModelRequest, ModelStream};
+use agency_testing::{Reply, ScriptedModel};
 use agency::{Agent, RunConfig, Tool, ToolError};
 use futures::StreamExt;
 use futures::future::BoxFuture;
@@ -26,9 +25,12 @@ impl Model for Chatty {
         for _ in 0..self.deltas {
             events.extend(synth.text_delta("word "));
         }
-        events.extend(
-            synth.finish(Some(agency::model::TokenUsage { input_tokens: 1, output_tokens: 1, total_tokens: 2, ..Default::default() })),
-        );
+        events.extend(synth.finish(Some(agency::model::TokenUsage {
+            input_tokens: 1,
+            output_tokens: 1,
+            total_tokens: 2,
+            ..Default::default()
+        })));
         Box::pin(async move { Ok(futures::stream::iter(events.into_iter().map(Ok)).boxed()) })
     }
 }
@@ -50,8 +52,8 @@ fn main() {
         let mut total = Duration::ZERO;
         for i in 0..runs + 1_000 {
             let model = ScriptedModel::new([
-                ScriptedTurn::tool_call("add", json!([2, 40])),
-                ScriptedTurn::text("42"),
+                Reply::function_call("add", json!([2, 40])).usage(10, 5),
+                Reply::text("42").usage(10, 5),
             ]);
             let start = Instant::now();
             let out = agent.run("2+40?", RunConfig::with_model(model)).await.expect("run");
@@ -66,8 +68,8 @@ fn main() {
         let mut model_total = Duration::ZERO;
         for _ in 0..runs {
             let model = ScriptedModel::new([
-                ScriptedTurn::tool_call("add", json!([2, 40])),
-                ScriptedTurn::text("42"),
+                Reply::function_call("add", json!([2, 40])).usage(10, 5),
+                Reply::text("42").usage(10, 5),
             ]);
             let start = Instant::now();
             for _ in 0..2 {

@@ -50,11 +50,33 @@
 //! See [`tool`](macro@tool) for everything `#[tool]` accepts, [`agent`](macro@agent) for agents
 //! and [`agency`](macro@agency) for agencies.
 
+#![warn(missing_docs)]
+
 mod cli;
 
-pub use agency_core::*;
+pub use agency_core::agency::{InMemoryThreadStore, StoreError, ThreadStore};
+pub use agency_core::{
+    Agency, AgencyBuilder, AgencyError, AgencyRegistration, Agent, AgentBuilder, AgentError,
+    AgentRegistration, CancelMode, Entry, FieldError, IntoAgency, IntoAgent, Item, Loc, Meta,
+    ModelPrice, PriceTable, RegistryError, RunConfig, RunControl, RunError, RunEvent, RunFailure,
+    RunOutput, RunStream, Tool, ToolBuilder, ToolContext, ToolError, ToolFuture, ToolRegistration,
+    Toolbox, Usage, UserContext,
+};
+/// Conversation items, typed: messages, function calls and outputs, reasoning; with metadata.
+pub use agency_core::item;
+/// Models: the `Model` trait, the OpenAI back ends, typed model events, client configuration.
+pub use agency_core::model;
+/// Running agents: configuration, cancellation, streams, outputs and errors.
+pub use agency_core::run;
+/// JSON schemas for the model: the strict-mode rewrite.
+pub use agency_core::schema;
+/// Argument validation with pydantic's lax rules and error shapes.
+pub use agency_core::validate;
 pub use agency_macros::{agency, agent, tool};
-pub use cli::{Error, Result, main};
+
+#[doc(hidden)]
+pub use agency_core::__private;
+pub use cli::{Chat, Error, Result, main};
 
 /// serde, for your own parameter and output types: `#[derive(agency::serde::Deserialize)]` with
 /// `#[serde(crate = "agency::serde")]`, so your crate needs no direct dependency on it.
@@ -71,8 +93,12 @@ pub use agency_http as http;
 
 /// The items most programs need: `use agency::prelude::*;`.
 pub mod prelude {
+    pub use crate::http::Server;
+    pub use crate::item::{Content, FunctionCall, FunctionCallOutput, Message, Part, Role};
     pub use crate::{
-        Agency, AgencyBuilder, AgencyError, Agent, Tool, ToolContext, ToolError, UserContext, tool,
+        Agency, AgencyBuilder, AgencyError, Agent, CancelMode, Entry, InMemoryThreadStore, Item,
+        Meta, RunConfig, RunEvent, RunOutput, ThreadStore, Tool, ToolContext, ToolError,
+        UserContext, tool,
     };
     // The attribute macros only: `crate::agency` and `crate::agent` also name modules, which
     // would shadow the `agency` crate itself in `agency::main()`.

@@ -1,12 +1,26 @@
-//! The runtime of agency-rs: tools, their schemas and validation, and the registry that the
-//! `#[tool]` macro feeds.
+//! The runtime of agency-rs, everything but HTTP:
 //!
-//! Most users depend on the `agency` facade crate and never name this crate; everything here is
-//! re-exported there.
+//! - [`Tool`]s with their JSON schemas (rewritten for OpenAI strict mode, [`schema`]) and a
+//!   pydantic-compatible validator for their arguments ([`validate`]); the registry the `#[tool]`
+//!   macro feeds ([`Toolbox`]);
+//! - [`Agent`]s (instructions, tools, a model) and [`Agency`]s (agents joined by `send_message`
+//!   flows and handoffs);
+//! - the run loop ([`run`]): model turns, parallel tool calls, sub-agent messages and handoffs,
+//!   cancellation, usage and cost ([`Usage`], [`PriceTable`]);
+//! - typed conversation items ([`item`]) and run events ([`RunEvent`]);
+//! - the [`Model`](model::Model) trait with the OpenAI back ends (Responses API and Chat
+//!   Completions) over async-openai ([`model`]).
+//!
+//! Data flows one way: macro → registry → agency and tool values → run loop → typed events. The
+//! `agency-http` crate turns the events into HTTP answers. Most users depend on the `agency`
+//! facade crate, which re-exports what they need.
+
+#![warn(missing_docs)]
 
 pub mod agency;
 pub mod agent;
 mod agent_registration;
+mod chat_name;
 mod context;
 mod error;
 pub mod event;

@@ -115,7 +115,7 @@ impl PriceTable {
             .map(|(_, p)| *p)
     }
 
-    /// The cost in USD of one call of `model` with `usage` (API.md §14).
+    /// The cost in USD of one call of `model` with `usage`: uncached input, cached input, cache writes and output, each at its price.
     pub fn cost(&self, model: &str, usage: &Usage) -> f64 {
         let Some(p) = self.price(model) else {
             let mut logged = self

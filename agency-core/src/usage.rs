@@ -4,7 +4,7 @@ use crate::model::TokenUsage;
 use crate::pricing::PriceTable;
 
 /// Token usage and cost of a run, summed over every model call, sub-agents included
-/// (API.md §14).
+/// (the `usage` of every agency answer).
 ///
 /// ```
 /// use agency_core::Usage;

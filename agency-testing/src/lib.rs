@@ -1,4 +1,5 @@
-//! Test support for agency-rs: a scriptable fake OpenAI server on `127.0.0.1`.
+//! Test support for agency-rs: a scriptable fake OpenAI server on `127.0.0.1`, and the same
+//! script played in the process by [`ScriptedModel`].
 //!
 //! [`FakeOpenAi`] serves the Responses API (`POST /v1/responses`) and Chat
 //! Completions (`POST /v1/chat/completions`), streaming (SSE, the exact event
@@ -40,6 +41,7 @@ mod recorded;
 mod reference;
 mod reply;
 mod responses_api;
+mod scripted;
 mod server;
 mod sse;
 mod state;
@@ -51,5 +53,6 @@ pub use lorem::{lorem, lorem_words};
 pub use recorded::RecordedRequest;
 pub use reference::reference_reply;
 pub use reply::{Garbage, Reply};
+pub use scripted::ScriptedModel;
 pub use server::FakeOpenAi;
 pub use usage::{Usage, estimate_tokens};

@@ -11,7 +11,6 @@ mod error;
 mod event;
 mod openai;
 mod request;
-mod scripted;
 mod synth;
 
 use futures::future::BoxFuture;
@@ -24,7 +23,6 @@ pub use event::{
 };
 pub use openai::OpenAiModel;
 pub use request::{ModelRequest, ModelSettings, OutputSchema};
-pub use scripted::{ScriptedModel, ScriptedTurn};
 pub use synth::EventSynth;
 
 /// A stream of model events.
@@ -32,7 +30,8 @@ pub type ModelStream = BoxStream<'static, Result<ModelEvent, ModelError>>;
 
 /// Something that answers a [`ModelRequest`] with a stream of [`ModelEvent`]s.
 ///
-/// Implement it to plug in another provider, or use [`ScriptedModel`] in tests.
+/// Implement it to plug in another provider; tests use `agency_testing::ScriptedModel`, which
+/// plays scripted replies in the process.
 pub trait Model: Send + Sync + 'static {
     /// Starts a model call. Dropping the returned stream aborts the request.
     fn stream(&self, request: ModelRequest) -> BoxFuture<'static, Result<ModelStream, ModelError>>;

@@ -7,16 +7,16 @@
 //!
 //! ```
 //! use agency_core::{Agent, Tool, ToolError};
-//! use agency_core::model::{ScriptedModel, ScriptedTurn};
 //! use agency_core::run::RunConfig;
+//! use agency_testing::{Reply, ScriptedModel};
 //! use serde_json::json;
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 //! let add = Tool::builder("add").handler(|(a, b): (i64, i64), _| async move { Ok::<_, ToolError>(a + b) });
 //! let agent = Agent::builder("Assistant").tool(add).build();
 //! let model = ScriptedModel::new([
-//!     ScriptedTurn::tool_call("add", json!([2, 40])),
-//!     ScriptedTurn::text("It is 42."),
+//!     Reply::function_call("add", json!([2, 40])),
+//!     Reply::text("It is 42."),
 //! ]);
 //! let out = agent.run("What is 2 + 40?", RunConfig::with_model(model)).await.unwrap();
 //! assert_eq!(out.final_output, "It is 42.");

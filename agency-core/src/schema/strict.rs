@@ -38,7 +38,9 @@ const CONSTRAINING: &[&str] = &[
     "prefixItems",
 ];
 
-/// Rewrites a schema to OpenAI strict mode (API.md §13).
+/// Rewrites a schema to OpenAI strict mode: every object closed (`additionalProperties: false`)
+/// with every property required, optional fields nullable, `oneOf` as `anyOf`, and the keywords
+/// strict mode refuses removed.
 ///
 /// Every object gets `additionalProperties: false` and all its properties in `required`; a
 /// property that was optional becomes nullable instead (`["integer", "null"]`, or an `anyOf` with
