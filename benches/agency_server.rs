@@ -5,12 +5,26 @@
 //!    at once (the model sends its first event, then stalls), read from `/proc/self/status`
 //!    before they are opened and once every stream has forwarded the model's first event. The
 //!    figure is the whole process: server, fake model API and client connections.
-//! 2. Latency of `POST /bench/get_response` at concurrency 1, against the same model request
-//!    sent to the fake directly (the body the server sent, captured from the fake, posted with
-//!    reqwest and read to the end): the difference of the means is the server's own cost
-//!    (HTTP, validation, agency, run loop, SSE parsing of the model stream, JSON answer).
+//! 2. Latency of `POST /bench/get_response` at concurrency 1, against
+//!    - the **forwarder**: a bare axum handler on its own port doing the least any server must do
+//!      for that request: parse `{"message"}`, POST the same Responses request to the fake with
+//!      one shared reqwest client, parse its SSE stream, answer the text, the two items (user
+//!      message and assistant message, stamped with `agent`, `callerAgent`, `agent_run_id`,
+//!      `timestamp`, `type`) and the usage. Its answer is checked equal to ours (ids and
+//!      timestamps aside). It parses the JSON data of the three kinds of event it needs
+//!      (`response.output_text.delta`, `response.output_item.done`, `response.completed`, picked
+//!      by their `event:` line) and skips the others; `BENCH_FORWARDER_PARSE_ALL=1` makes it
+//!      parse every event's data, as a client that looks at each event's `type` would. The ratio
+//!      ours / forwarder is the figure to watch (target <= 1.15);
+//!    - the same model request sent to the fake directly (the body the server sent, captured
+//!      from the fake, posted with reqwest and read to the end): the difference of the means is
+//!      the server's own cost (HTTP, validation, agency, run loop, SSE parsing of the model
+//!      stream, JSON answer).
+//!
+//!    The three series run in alternating blocks (the order rotating), so that drift in the
+//!    machine's speed hits them alike.
 //! 3. Requests per second of `get_response` at concurrency 1 and 16 (keep-alive HTTP/1.1,
-//!    reqwest, a fixed number of requests).
+//!    reqwest, a fixed number of requests), ours and the forwarder's.
 //! 4. Delay to the first SSE frame of the model's first event (`response.created`) in
 //!    `get_response_stream`, against the fake's own time to its first event for the same request.
 //!
@@ -20,22 +34,31 @@
 //! instead of through `serve_on` (whose sockets keep Nagle's algorithm: a small SSE frame
 //! written while the previous one is unacknowledged waits for the client's delayed ACK).
 //!
-//! The server and the fake share one runtime of 2 worker threads; the client runs on a
-//! current-thread runtime in the main thread. On a 2-core machine the three compete for the
+//! Instruction counting (`benches/callgrind.sh`): `BENCH_ONLY=ours|forwarder|direct` skips all
+//! of the above; after the setup (one `get_response` to capture the model request) and 200
+//! warm-up requests it sends `BENCH_REQUESTS` sequential requests to that target only, then
+//! exits. Two runs with different `BENCH_REQUESTS` under `valgrind --tool=callgrind` give the
+//! instructions per request as the difference of their totals, startup and warm-up cancelled.
+//!
+//! The server, the forwarder and the fake share one runtime of 2 worker threads; the client runs
+//! on a current-thread runtime in the main thread. On a 2-core machine they compete for the
 //! cores, so throughput at concurrency 16 is a lower bound of what the server alone does.
 
 use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use agency::http::Server;
+use agency::http::axum;
+use agency::http::axum::response::IntoResponse;
 use agency::model::ClientConfig;
-use agency::{Agency, Agent, Tool, ToolError};
+use agency::{Agency, Agent, PriceTable, Tool, ToolError, Usage};
 use agency_testing::{FakeOpenAi, Reply, lorem};
 use eventsource_stream::{Event, EventStreamError, Eventsource};
 use futures::{Stream, StreamExt};
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
@@ -136,6 +159,7 @@ fn setup(rt: &tokio::runtime::Runtime) -> Setup {
 fn main() {
     let requests: usize = env_or("BENCH_REQUESTS", 2_000);
     let streams: usize = env_or("BENCH_STREAMS", 1_000);
+    let only = std::env::var("BENCH_ONLY").ok().filter(|v| !v.is_empty());
     let server_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -150,84 +174,164 @@ fn main() {
         .build()
         .expect("a client");
 
-    // 1. RSS first, before the fake has recorded thousands of requests.
-    let stalled = setup(&server_rt);
-    stalled
-        .fake
-        .respond_with(|_| Reply::text(lorem(5)).chunk_delay(Duration::from_secs(3600)));
-    let (before, during) = client_rt.block_on(open_streams(&client, &stalled, streams));
-    println!(
-        "RSS with {streams} open streams: {before:.1} MiB before, {during:.1} MiB while open \
-         (+{:.1} MiB, {:.1} KiB per stream; whole process: server, fake model API, client; \
-         target < 200 MB)",
-        during - before,
-        (during - before) * 1024.0 / streams as f64
-    );
-    drop(stalled);
+    if only.is_none() {
+        // 1. RSS first, before the fake has recorded thousands of requests.
+        let stalled = setup(&server_rt);
+        stalled
+            .fake
+            .respond_with(|_| Reply::text(lorem(5)).chunk_delay(Duration::from_secs(3600)));
+        let (before, during) = client_rt.block_on(open_streams(&client, &stalled, streams));
+        println!(
+            "RSS with {streams} open streams: {before:.1} MiB before, {during:.1} MiB while open \
+             (+{:.1} MiB, {:.1} KiB per stream; whole process: server, fake model API, client; \
+             target < 200 MB)",
+            during - before,
+            (during - before) * 1024.0 / streams as f64
+        );
+        drop(stalled);
+    }
 
     let s = setup(&server_rt);
+    let url = format!("{}/bench/get_response", s.base);
+    let body = json!({"message": "Hello words=5"}).to_string();
+    // The model request the server makes, to send the fake directly and to model the
+    // forwarder's on.
+    let ours_answer = client_rt.block_on(answer(&client, &url, &body));
+    let sent = s.fake.last_request().expect("the server called the model");
+    let direct_url = format!("{}/responses", s.fake.base_url());
+    let direct_body = sent.body.to_string();
+    let forwarder = start_forwarder(&server_rt, direct_url.clone(), &sent.body);
+    let forwarder_url = format!("{forwarder}/bench/get_response");
     client_rt.block_on(async {
-        let url = format!("{}/bench/get_response", s.base);
-        let body = json!({"message": "Hello words=5"}).to_string();
-        // Warm-up, and the model request the server makes, to send the fake directly.
+        let theirs = answer(&client, &forwarder_url, &body).await;
+        let forwarded = s
+            .fake
+            .last_request()
+            .expect("the forwarder called the model");
+        assert_eq!(
+            forwarded.body, sent.body,
+            "the forwarder sends the server's model request"
+        );
+        assert_eq!(
+            masked(ours_answer),
+            masked(theirs),
+            "the forwarder answers as the server does (ids and timestamps aside)"
+        );
+    });
+
+    let targets = [
+        ("ours", url.as_str(), body.as_str()),
+        ("forwarder", forwarder_url.as_str(), body.as_str()),
+        ("direct", direct_url.as_str(), direct_body.as_str()),
+    ];
+    if let Some(only) = only {
+        let &(_, u, b) = targets
+            .iter()
+            .find(|(name, _, _)| *name == only)
+            .unwrap_or_else(|| panic!("BENCH_ONLY={only}: expected ours, forwarder or direct"));
+        let is_direct = only == "direct";
+        client_rt.block_on(async {
+            let mut start = Instant::now();
+            for i in 0..200 + requests {
+                if i == 200 {
+                    start = Instant::now();
+                }
+                if is_direct {
+                    direct(&client, u, b).await;
+                } else {
+                    get_response(&client, u, b).await;
+                }
+            }
+            eprintln!(
+                "BENCH_ONLY={only}: {requests} requests after 200 warm-up ones, {:.3} ms mean",
+                start.elapsed().as_secs_f64() * 1e3 / requests.max(1) as f64
+            );
+        });
+        drop(s);
+        drop(server_rt);
+        return;
+    }
+
+    client_rt.block_on(async {
+        // Warm-up.
         for _ in 0..200 {
             get_response(&client, &url, &body).await;
-        }
-        let sent = s.fake.last_request().expect("the server called the model");
-        let direct_url = format!("{}/responses", s.fake.base_url());
-        let direct_body = sent.body.to_string();
-        for _ in 0..200 {
+            get_response(&client, &forwarder_url, &body).await;
             direct(&client, &direct_url, &direct_body).await;
         }
 
-        // 2. + 3. Latency and throughput at concurrency 1, in alternating blocks.
-        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
-        let (mut ours_time, mut theirs_time) = (Duration::ZERO, Duration::ZERO);
-        let block = (requests / 4).max(1);
-        for _ in 0..4 {
-            let start = Instant::now();
-            for _ in 0..block {
-                ours.push(get_response(&client, &url, &body).await);
+        // 2. + 3. Latency and throughput at concurrency 1, in alternating blocks whose order
+        // rotates: ours, forwarder, direct; forwarder, direct, ours; ...
+        let mut lat: [Vec<f64>; 3] = Default::default();
+        let mut time = [Duration::ZERO; 3];
+        let rounds = 8;
+        let block = (requests / rounds).max(1);
+        for round in 0..rounds {
+            for k in 0..3 {
+                let t = (round + k) % 3;
+                let (_, u, b) = targets[t];
+                let start = Instant::now();
+                for _ in 0..block {
+                    lat[t].push(if t == 2 {
+                        direct(&client, u, b).await
+                    } else {
+                        get_response(&client, u, b).await
+                    });
+                }
+                time[t] += start.elapsed();
             }
-            ours_time += start.elapsed();
-            let start = Instant::now();
-            for _ in 0..block {
-                theirs.push(direct(&client, &direct_url, &direct_body).await);
-            }
-            theirs_time += start.elapsed();
         }
-        let (om, tm) = (mean(&ours), mean(&theirs));
+        let [ours, fwd, theirs] = &mut lat;
+        let (om, fm, tm) = (mean(ours), mean(fwd), mean(theirs));
         println!(
             "get_response latency, concurrency 1, {} requests: mean {:.3} ms, p50 {:.3} ms, p99 {:.3} ms",
             ours.len(),
             om * 1e3,
-            pct(&mut ours, 50.0) * 1e3,
-            pct(&mut ours, 99.0) * 1e3
+            pct(ours, 50.0) * 1e3,
+            pct(ours, 99.0) * 1e3
+        );
+        println!(
+            "  the forwarder (bare axum + reqwest + SSE parse): mean {:.3} ms, p50 {:.3} ms, p99 {:.3} ms",
+            fm * 1e3,
+            pct(fwd, 50.0) * 1e3,
+            pct(fwd, 99.0) * 1e3
+        );
+        println!(
+            "  ours / forwarder (means): {:.2}x (target <= 1.15x); p50: {:.2}x",
+            om / fm,
+            pct(ours, 50.0) / pct(fwd, 50.0)
         );
         println!(
             "  the same model request to the fake directly: mean {:.3} ms, p50 {:.3} ms, p99 {:.3} ms",
             tm * 1e3,
-            pct(&mut theirs, 50.0) * 1e3,
-            pct(&mut theirs, 99.0) * 1e3
+            pct(theirs, 50.0) * 1e3,
+            pct(theirs, 99.0) * 1e3
         );
         println!(
-            "  server's added latency (difference of the means): {:.3} ms (target < 1 ms)",
-            (om - tm) * 1e3
+            "  server's added latency (difference of the means): {:.3} ms (target < 1 ms); \
+             the forwarder's: {:.3} ms",
+            (om - tm) * 1e3,
+            (fm - tm) * 1e3
         );
+        let rps = |t: usize| lat[t].len() as f64 / time[t].as_secs_f64();
         println!(
-            "get_response throughput, concurrency 1: {:.0} req/s (the fake directly: {:.0} req/s)",
-            ours.len() as f64 / ours_time.as_secs_f64(),
-            theirs.len() as f64 / theirs_time.as_secs_f64()
+            "get_response throughput, concurrency 1: {:.0} req/s (the forwarder: {:.0} req/s, \
+             the fake directly: {:.0} req/s)",
+            rps(0),
+            rps(1),
+            rps(2)
         );
 
         let n16 = requests * 4;
         let (c, u, b) = (&client, url.as_str(), body.as_str());
         let rps = load(16, n16, move || get_response(c, u, b)).await;
+        let f = forwarder_url.as_str();
+        let forwarder_rps = load(16, n16, move || get_response(c, f, b)).await;
         let (u, b) = (direct_url.as_str(), direct_body.as_str());
         let direct_rps = load(16, n16, move || direct(c, u, b)).await;
         println!(
             "get_response throughput, concurrency 16, {n16} requests: {rps:.0} req/s \
-             (the fake directly: {direct_rps:.0} req/s)"
+             (the forwarder: {forwarder_rps:.0} req/s, the fake directly: {direct_rps:.0} req/s)"
         );
 
         // 4. First model event through the stream, against the fake's own first event.
@@ -261,6 +365,173 @@ fn main() {
     });
     drop(s);
     drop(server_rt);
+}
+
+/// One `get_response` answer, parsed.
+async fn answer(client: &reqwest::Client, url: &str, body: &str) -> Value {
+    let resp = client
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body.to_owned())
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 200, "{url}");
+    resp.json().await.expect("a JSON answer")
+}
+
+/// `answer` with what differs from one run to the next (ids, timestamps) blanked.
+fn masked(mut answer: Value) -> Value {
+    for item in answer["new_messages"]
+        .as_array_mut()
+        .expect("new_messages")
+        .iter_mut()
+    {
+        for key in ["id", "agent_run_id", "timestamp"] {
+            if let Some(v) = item.get_mut(key) {
+                *v = Value::Null;
+            }
+        }
+    }
+    answer
+}
+
+// The forwarder: the least a server must do to answer `get_response` from the model's stream.
+
+/// What every forwarded request shares.
+#[derive(Clone)]
+struct Forwarder {
+    http: reqwest::Client,
+    model_url: Arc<str>,
+    model: Arc<str>,
+    instructions: Arc<str>,
+    tools: Arc<Value>,
+    /// `BENCH_FORWARDER_PARSE_ALL=1`: parse the data of every SSE event, not only of the three
+    /// kinds the answer needs (picked by their `event:` line).
+    parse_all: bool,
+}
+
+#[derive(Deserialize)]
+struct Ask {
+    message: String,
+}
+
+/// The Responses request, serialized from borrowed parts.
+#[derive(Serialize)]
+struct ModelBody<'a> {
+    model: &'a str,
+    input: [InputMessage<'a>; 1],
+    stream: bool,
+    instructions: &'a str,
+    tools: &'a Value,
+}
+
+#[derive(Serialize)]
+struct InputMessage<'a> {
+    content: &'a str,
+    role: &'static str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+/// Serves the forwarder on a 127.0.0.1 port on `rt`; its base URL. `sent` is the model request
+/// the server made, whose model, instructions and tools the forwarder sends too.
+fn start_forwarder(rt: &tokio::runtime::Runtime, model_url: String, sent: &Value) -> String {
+    use agency::http::axum::serve::ListenerExt;
+    let text = |key: &str| Arc::<str>::from(sent[key].as_str().expect(key));
+    let state = Forwarder {
+        http: reqwest::Client::new(),
+        model_url: model_url.into(),
+        model: text("model"),
+        instructions: text("instructions"),
+        tools: Arc::new(sent["tools"].clone()),
+        parse_all: std::env::var("BENCH_FORWARDER_PARSE_ALL").is_ok_and(|v| v == "1"),
+    };
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.set_nonblocking(true).expect("non-blocking");
+    let addr = listener.local_addr().expect("local addr");
+    rt.spawn(async move {
+        let listener = TcpListener::from_std(listener)
+            .expect("a tokio listener")
+            .tap_io(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
+        let app = axum::Router::new()
+            .route("/bench/get_response", axum::routing::post(forward))
+            .with_state(state);
+        axum::serve(listener, app).await
+    });
+    format!("http://{addr}")
+}
+
+async fn forward(
+    axum::extract::State(f): axum::extract::State<Forwarder>,
+    axum::Json(ask): axum::Json<Ask>,
+) -> axum::response::Response {
+    let body = ModelBody {
+        model: &f.model,
+        input: [InputMessage {
+            content: &ask.message,
+            role: "user",
+            kind: "message",
+        }],
+        stream: true,
+        instructions: &f.instructions,
+        tools: &f.tools,
+    };
+    let resp = f
+        .http
+        .post(&*f.model_url)
+        .header("content-type", "application/json")
+        .header("authorization", "Bearer k")
+        .body(serde_json::to_vec(&body).expect("a JSON body"))
+        .send()
+        .await
+        .expect("the model answers");
+    assert_eq!(resp.status(), 200);
+    let (mut text, mut item, mut usage) = (String::new(), None, None);
+    let mut events = events(resp);
+    while let Some(event) = events.next().await {
+        let event = event.expect("SSE");
+        let kind = event.event.as_str();
+        let wanted = matches!(
+            kind,
+            "response.output_text.delta" | "response.output_item.done" | "response.completed"
+        );
+        if !wanted && !f.parse_all {
+            continue;
+        }
+        let mut data: Value = serde_json::from_str(&event.data).expect("a JSON event");
+        match kind {
+            "response.output_text.delta" => text.push_str(data["delta"].as_str().unwrap_or("")),
+            "response.output_item.done" => item = Some(data["item"].take()),
+            "response.completed" => usage = Some(data["response"]["usage"].take()),
+            _ => {}
+        }
+    }
+    let usage = Usage::from_openai(
+        &usage.expect("response.completed"),
+        &f.model,
+        PriceTable::global(),
+    );
+    let run_id = agency::item::new_agent_run_id();
+    let stamp = |mut item: Value| {
+        let map = item.as_object_mut().expect("an item");
+        map.insert("agent".into(), json!("Assistant"));
+        map.insert("callerAgent".into(), Value::Null);
+        map.insert("agent_run_id".into(), json!(run_id));
+        map.insert("timestamp".into(), json!(agency::item::now_micros()));
+        map.entry("type").or_insert_with(|| json!("message"));
+        item
+    };
+    let user = stamp(json!({"content": ask.message, "role": "user"}));
+    let assistant = stamp(item.expect("response.output_item.done"));
+    axum::Json(json!({
+        "response": text,
+        "new_messages": [user, assistant],
+        "usage": usage,
+    }))
+    .into_response()
 }
 
 /// Opens `n` streams and holds them until each has forwarded the model's first event; returns
@@ -314,6 +585,11 @@ async fn sse(client: &reqwest::Client, url: &str, body: &str) -> Events {
         .await
         .expect("send");
     assert_eq!(resp.status(), 200, "{url}");
+    events(resp)
+}
+
+/// The SSE events of `resp`'s body.
+fn events(resp: reqwest::Response) -> Events {
     let bytes = futures::stream::unfold(Some(resp), |resp| async move {
         let mut resp = resp?;
         match resp.chunk().await {
