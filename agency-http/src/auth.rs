@@ -1,4 +1,4 @@
-//! Bearer-token auth for the routes that need it (API.md §3).
+//! Bearer-token auth for the routes that need it.
 
 use std::future::{Ready, ready};
 use std::sync::Arc;

@@ -1,4 +1,4 @@
-//! CORS (API.md §3): `*` allows any origin without credentials; an explicit list echoes an
+//! CORS: `*` allows any origin without credentials; an explicit list echoes an
 //! allowed origin with credentials and refuses the preflight of any other with 400.
 
 use std::future::{Ready, ready};

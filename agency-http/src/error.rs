@@ -5,9 +5,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-/// An error answer of the server. Each variant knows its status and its JSON body (API.md §2, §3,
-/// §10): FastAPI-style `{"detail": ...}` for protocol errors, `{"error": ...}` for failures of
-/// the work itself.
+/// An error answer of the server. Each variant knows its status and its JSON body:
+/// FastAPI-style `{"detail": ...}` for protocol errors (unknown path, wrong method, auth, body
+/// limit, validation), `{"error": ...}` for failures of the work itself.
 ///
 /// Handlers return `Result<_, ApiError>`; the conversion to a response never fails.
 ///

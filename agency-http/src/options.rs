@@ -1,4 +1,4 @@
-//! The server's options (API.md §1, the `run_fastapi` equivalents).
+//! The server's options: the equivalents of Agency Swarm's `run_fastapi` arguments.
 
 /// Default bind address.
 pub const DEFAULT_HOST: &str = "0.0.0.0";

@@ -1,12 +1,12 @@
-//! The registry of running streams, so `cancel_response_stream` can stop them (API.md §6).
+//! The registry of running streams, so `cancel_response_stream` can stop them.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use agency_core::Entry;
 use agency_core::{CancelMode, RunControl};
 use futures::future::BoxFuture;
-use agency_core::Entry;
 use tokio::sync::watch;
 
 /// What a cancel achieved.

@@ -1,4 +1,4 @@
-//! `get_response_stream`: the run as server-sent events (API.md §6).
+//! `get_response_stream`: the run as server-sent events.
 
 use std::convert::Infallible;
 use std::time::Duration;
