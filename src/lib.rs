@@ -55,6 +55,7 @@
 mod cli;
 
 pub use agency_core::agency::{InMemoryThreadStore, StoreError, ThreadStore};
+pub use agency_core::agent::{DEFAULT_MAX_TURNS, default_model};
 pub use agency_core::{
     Agency, AgencyBuilder, AgencyError, AgencyRegistration, Agent, AgentBuilder, AgentError,
     AgentRegistration, CancelMode, Entry, FieldError, IntoAgency, IntoAgent, Item, Loc, Meta,

@@ -6,8 +6,8 @@
 //! conversation ends with.
 
 use crate::support::wire;
+use agency::InMemoryThreadStore;
 use agency::http::agency::event_json;
-use agency::agency::InMemoryThreadStore;
 use agency::model::ClientConfig;
 use agency::prelude::*;
 use agency::{Agency, AgencyError, Agent, RunConfig, RunError, RunEvent};
@@ -987,7 +987,10 @@ async fn additional_instructions_and_recipient_agent() {
         .await
         .unwrap();
     assert_eq!(out.final_output, "Bonjour.");
-    assert_eq!(owners(&wire(&out.new_items)), vec![owner("Developer", None); 2]);
+    assert_eq!(
+        owners(&wire(&out.new_items)),
+        vec![owner("Developer", None); 2]
+    );
     let reqs = fake.requests();
     assert_eq!(reqs.len(), 1);
     assert_eq!(

@@ -264,10 +264,10 @@ fn a_bare_agent_takes_the_runtime_defaults() {
     assert_eq!(agent.description(), "");
     assert_eq!(agent.instructions(), "");
     assert!(agent.tools().is_empty());
-    assert_eq!(agent.model(), agency::agent::default_model());
+    assert_eq!(agent.model(), agency::default_model());
     assert_eq!(*agent.settings(), Default::default());
     assert!(agent.conversation_starters().is_empty() && agent.quick_replies().is_empty());
-    assert_eq!(agent.max_turns(), agency::agent::DEFAULT_MAX_TURNS);
+    assert_eq!(agent.max_turns(), agency::DEFAULT_MAX_TURNS);
 }
 
 #[test]
