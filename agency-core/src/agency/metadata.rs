@@ -1,148 +1,238 @@
-//! The agency graph of `GET /{agency}/get_metadata` (API.md §11).
+//! The agency as a graph: what `GET /{agency}/get_metadata` shows, without the canvas layout
+//! (the HTTP layer places the nodes).
 
-use std::collections::{BTreeMap, VecDeque};
-
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::Agency;
-
-const CANVAS_WIDTH: f64 = 800.0;
-const AGENT_SPACING: f64 = 240.0; // 120 wide, 120 apart
-const TOOL_SPACING: f64 = 120.0;
-const LAYER_HEIGHT: f64 = 180.0;
-const TOP: f64 = 80.0;
-const TOOL_OFFSET: f64 = 115.0;
+use crate::{Agent, Tool};
 
 impl Agency {
-    /// The agency as a graph: tool and agent nodes, `owns` / `communication` / `handoff` edges,
-    /// positions from a layered layout, and a summary.
+    /// The agency as a graph, in the JSON shape of Agency Swarm's `get_metadata`: per agent its
+    /// tool nodes, then its agent node; `owns`, `communication` and `handoff` edges; a summary
+    /// under `metadata`; and the framework's name and version under `agency_rs`.
+    ///
+    /// Nodes carry no `position`: laying them out on a canvas is the HTTP layer's job
+    /// (`agency_http::agency::metadata` adds positions).
+    ///
+    /// ```
+    /// use agency_core::{Agency, Agent};
+    ///
+    /// let ceo = Agent::builder("CEO").description("Runs the company.").build();
+    /// let dev = Agent::builder("Developer").description("Writes code.").build();
+    /// let agency = Agency::builder("Shop").entry(ceo.clone()).flow(ceo, dev).build().unwrap();
+    /// let graph = agency.metadata();
+    /// assert_eq!(graph["nodes"][0]["id"], "CEO");
+    /// assert_eq!(graph["nodes"][0]["type"], "agent");
+    /// assert!(graph["nodes"][0].get("position").is_none());
+    /// assert_eq!(graph["edges"][0]["id"], "CEO->Developer");
+    /// assert_eq!(graph["metadata"]["entryPoints"], serde_json::json!(["CEO"]));
+    /// ```
     pub fn metadata(&self) -> Value {
-        let layers = self.layers();
-        let mut by_layer: BTreeMap<usize, Vec<&str>> = BTreeMap::new();
-        for name in self.agent_names() {
-            by_layer
-                .entry(layers.get(name.as_str()).copied().unwrap_or(0))
-                .or_default()
-                .push(name);
-        }
-        let mut position = BTreeMap::new();
-        for (layer, names) in &by_layer {
-            let n = names.len() as f64;
-            for (i, name) in names.iter().enumerate() {
-                let x = CANVAS_WIDTH / 2.0 + (i as f64 - (n - 1.0) / 2.0) * AGENT_SPACING;
-                position.insert(*name, (x, TOP + *layer as f64 * LAYER_HEIGHT));
-            }
-        }
         let mut nodes = Vec::new();
         let mut edges = Vec::new();
         let mut total_tools = 0;
         for agent in self.agents() {
             let name = agent.name();
-            let (x, y) = position
-                .get(name)
-                .copied()
-                .unwrap_or((CANVAS_WIDTH / 2.0, TOP));
-            let own = self.0.own_tools.get(name).cloned().unwrap_or_default();
+            let own: &[Tool] = self.0.own_tools.get(name).map_or(&[], Vec::as_slice);
             total_tools += own.len();
-            let m = own.len() as f64;
             for (j, tool) in own.iter().enumerate() {
                 let id = format!("{name}_tool_{j}");
-                nodes.push(json!({
-                    "id": id,
-                    "type": "tool",
-                    "position": {"x": x + (j as f64 - (m - 1.0) / 2.0) * TOOL_SPACING, "y": y + TOOL_OFFSET},
-                    "data": {"label": tool.name(), "description": tool.description(), "type": "function", "parentAgent": name},
-                }));
-                edges.push(json!({"id": format!("{name}->{id}"), "source": name, "target": id, "type": "owns"}));
+                edges.push(Edge {
+                    id: format!("{name}->{id}"),
+                    source: name,
+                    target: id.clone(),
+                    kind: "owns",
+                    data: None,
+                });
+                nodes.push(Node {
+                    id,
+                    kind: "tool",
+                    data: NodeData::Tool(ToolNode {
+                        label: tool.name(),
+                        description: tool.description(),
+                        kind: "function",
+                        parent_agent: name,
+                    }),
+                });
             }
-            let tools: Vec<Value> = own
-                .iter()
-                .map(|t| json!({"name": t.name(), "type": "function", "description": t.description(), "inputSchema": t.parameters()}))
-                .collect();
-            let mut capabilities = Vec::new();
-            if !own.is_empty() {
-                capabilities.push("tools");
-            }
-            if agent.is_reasoning_model() {
-                capabilities.push("reasoning");
-            }
-            let mut data = json!({
-                "label": name,
-                "description": agent.description(),
-                "isEntryPoint": self.entry_points().iter().any(|e| e == name),
-                "toolCount": own.len(),
-                "tools": tools,
-                "instructions": agent.instructions(),
-                "model": agent.model(),
-                "hasSubagents": self.flows().iter().any(|(s, _)| s == name),
-                "capabilities": capabilities,
+            nodes.push(Node {
+                id: name.to_owned(),
+                kind: "agent",
+                data: NodeData::Agent(self.agent_node(agent, own)),
             });
-            if !agent.conversation_starters().is_empty() {
-                data["conversationStarters"] = json!(agent.conversation_starters());
-            }
-            if !agent.quick_replies().is_empty() {
-                data["quickReplies"] = json!(agent.quick_replies());
-            }
-            nodes.push(
-                json!({"id": name, "type": "agent", "position": {"x": x, "y": y}, "data": data}),
-            );
         }
-        for (s, r) in self.flows() {
-            edges.push(json!({
-                "id": format!("{s}->{r}"), "source": s, "target": r, "type": "communication",
-                "data": {"label": "can send messages to", "bidirectional": false},
-            }));
+        for flow in self.flows() {
+            edges.push(Edge::link(flow, "communication", "can send messages to"));
         }
-        for (f, t) in self.handoffs() {
-            edges.push(json!({
-                "id": format!("{f}=>{t}"), "source": f, "target": t, "type": "handoff",
-                "data": {"label": "can hand off to", "bidirectional": false},
-            }));
+        for handoff in self.handoffs() {
+            edges.push(Edge::link(handoff, "handoff", "can hand off to"));
         }
-        json!({
-            "nodes": nodes,
-            "edges": edges,
-            "metadata": {
-                "agencyName": self.name(),
-                "totalAgents": self.agent_names().len(),
-                "totalTools": total_tools,
-                "agents": self.agent_names(),
-                "entryPoints": self.entry_points(),
-                "sharedInstructions": self.shared_instructions(),
-                "layoutAlgorithm": "hierarchical",
+        let graph = Graph {
+            nodes,
+            edges,
+            metadata: Summary {
+                agency_name: self.name(),
+                total_agents: self.agent_names().len(),
+                total_tools,
+                agents: self.agent_names(),
+                entry_points: self.entry_points(),
+                shared_instructions: self.shared_instructions(),
             },
-            "agency_rs": {"name": "agency-rs", "version": env!("CARGO_PKG_VERSION")},
-        })
+            agency_rs: Framework {
+                name: "agency-rs",
+                version: env!("CARGO_PKG_VERSION"),
+            },
+        };
+        serde_json::to_value(graph).unwrap_or_default()
     }
 
-    /// Layer of each agent: its distance from the entry points along flows and handoffs;
-    /// agents no flow reaches go one layer below the deepest.
-    fn layers(&self) -> BTreeMap<&str, usize> {
-        let mut layer: BTreeMap<&str, usize> = BTreeMap::new();
-        let mut queue: VecDeque<&str> = VecDeque::new();
-        for e in self.entry_points() {
-            layer.insert(e, 0);
-            queue.push_back(e);
+    fn agent_node<'a>(&self, agent: &'a Agent, own: &'a [Tool]) -> AgentNode<'a> {
+        let mut capabilities = Vec::new();
+        if !own.is_empty() {
+            capabilities.push("tools");
         }
-        while let Some(current) = queue.pop_front() {
-            let depth = layer.get(current).copied().unwrap_or(0);
-            let next = self
-                .flows()
+        if agent.is_reasoning_model() {
+            capabilities.push("reasoning");
+        }
+        AgentNode {
+            label: agent.name(),
+            description: agent.description(),
+            is_entry_point: self.entry_points().iter().any(|e| e == agent.name()),
+            tool_count: own.len(),
+            tools: own
                 .iter()
-                .chain(self.handoffs())
-                .filter(|(s, _)| s == current)
-                .map(|(_, r)| r.as_str());
-            for n in next {
-                if !layer.contains_key(n) {
-                    layer.insert(n, depth + 1);
-                    queue.push_back(n);
-                }
-            }
+                .map(|t| ToolSummary {
+                    name: t.name(),
+                    kind: "function",
+                    description: t.description(),
+                    input_schema: t.parameters(),
+                })
+                .collect(),
+            instructions: agent.instructions(),
+            model: agent.model(),
+            has_subagents: self.flows().iter().any(|(s, _)| s == agent.name()),
+            capabilities,
+            conversation_starters: agent.conversation_starters(),
+            quick_replies: agent.quick_replies(),
         }
-        let deepest = layer.values().copied().max().unwrap_or(0);
-        for name in self.agent_names() {
-            layer.entry(name.as_str()).or_insert(deepest + 1);
-        }
-        layer
     }
+}
+
+// The wire shapes, in the order their keys appear.
+
+#[derive(Serialize)]
+struct Graph<'a> {
+    nodes: Vec<Node<'a>>,
+    edges: Vec<Edge<'a>>,
+    metadata: Summary<'a>,
+    agency_rs: Framework,
+}
+
+#[derive(Serialize)]
+struct Node<'a> {
+    id: String,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    data: NodeData<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum NodeData<'a> {
+    Tool(ToolNode<'a>),
+    Agent(AgentNode<'a>),
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ToolNode<'a> {
+    label: &'a str,
+    description: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    parent_agent: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AgentNode<'a> {
+    label: &'a str,
+    description: &'a str,
+    is_entry_point: bool,
+    tool_count: usize,
+    tools: Vec<ToolSummary<'a>>,
+    instructions: &'a str,
+    model: String,
+    has_subagents: bool,
+    capabilities: Vec<&'static str>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    conversation_starters: &'a [String],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    quick_replies: &'a [String],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ToolSummary<'a> {
+    name: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    description: &'a str,
+    input_schema: &'a Value,
+}
+
+#[derive(Serialize)]
+struct Edge<'a> {
+    id: String,
+    source: &'a str,
+    target: String,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<EdgeData>,
+}
+
+impl<'a> Edge<'a> {
+    /// A flow or handoff edge (`A->B` or `A=>B`).
+    fn link(
+        (source, target): &'a (String, String),
+        kind: &'static str,
+        label: &'static str,
+    ) -> Self {
+        let arrow = if kind == "handoff" { "=>" } else { "->" };
+        Edge {
+            id: format!("{source}{arrow}{target}"),
+            source,
+            target: target.clone(),
+            kind,
+            data: Some(EdgeData {
+                label,
+                bidirectional: false,
+            }),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct EdgeData {
+    label: &'static str,
+    bidirectional: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Summary<'a> {
+    agency_name: &'a str,
+    total_agents: usize,
+    total_tools: usize,
+    agents: &'a [String],
+    entry_points: &'a [String],
+    shared_instructions: &'a str,
+}
+
+#[derive(Serialize)]
+struct Framework {
+    name: &'static str,
+    version: &'static str,
 }

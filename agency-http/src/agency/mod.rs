@@ -2,6 +2,7 @@
 
 mod cancel;
 mod frames;
+mod layout;
 mod openapi;
 mod request;
 mod routes;
@@ -10,6 +11,7 @@ mod state;
 
 pub use cancel::{CancelOutcome, CancelRegistry, InProcessRegistry};
 pub use frames::event_json;
+pub use layout::metadata;
 pub use request::{AgencyRequest, CancelRequest};
 pub use routes::agency_path;
 pub use state::AgencyFactory;

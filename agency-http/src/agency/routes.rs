@@ -235,7 +235,7 @@ async fn cancel(state: AgencyState, body: Map<String, Value>) -> Response {
 }
 
 fn metadata(state: &AgencyState) -> Response {
-    let mut graph = state.template.metadata();
+    let mut graph = super::layout::metadata(&state.template);
     graph["allowed_local_file_dirs"] = Value::Null;
     json_response(StatusCode::OK, &graph)
 }
