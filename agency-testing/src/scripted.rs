@@ -116,7 +116,9 @@ fn events(reply: &Reply, model: &str, estimated_input: u32) -> Vec<ModelEvent> {
             Garbage::MalformedJson => "response.fake_malformed_event",
         };
         let middle = events.len() / 2;
-        events.insert(middle, ModelEvent::Other(json!({"type": kind})));
+        if let Ok(event) = ModelEvent::from_json(&json!({"type": kind}).to_string()) {
+            events.insert(middle, event);
+        }
     }
     if let Some(n) = reply.end_after {
         events.truncate(n);

@@ -144,7 +144,7 @@ fn model_events_read_typed_and_write_back_unchanged() {
     ];
     let typed: Vec<ModelEvent> = events
         .iter()
-        .map(|e| serde_json::from_value(e.clone()).unwrap())
+        .map(|e| ModelEvent::from_json(&e.to_string()).unwrap())
         .collect();
     assert!(matches!(&typed[0], ModelEvent::Created(c) if c.response.id == "resp_1"));
     assert!(matches!(&typed[1], ModelEvent::ItemAdded(_)));
@@ -171,8 +171,9 @@ fn model_events_read_typed_and_write_back_unchanged() {
             assert_eq!(back.get(k), Some(v), "{k} of {original:?}");
         }
     }
-    let failed: ModelEvent = serde_json::from_value(json!({"type": "response.failed",
-        "response": {"error": {"code": "server_error", "message": "boom"}}}))
+    let failed = ModelEvent::from_json(
+        &json!({"type": "response.failed", "response": {"error": {"code": "server_error", "message": "boom"}}}).to_string(),
+    )
     .unwrap();
     assert_eq!(
         failed,

@@ -1,7 +1,10 @@
 //! The events of a model's streamed answer, typed, in the OpenAI Responses API's vocabulary.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::{Map, Value};
+use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::item::Item;
 
@@ -11,12 +14,14 @@ use crate::item::Item;
 /// Completions back end and scripted models produce them directly. The kinds the run loop
 /// needs are typed; any other kind (`response.in_progress`, `response.content_part.added`,
 /// reasoning summary deltas, ...) passes through unchanged as [`ModelEvent::Other`].
-/// Serialized, an event is the Responses API's own stream event.
+/// Serialized, an event is the Responses API's own stream event: an event read from a provider
+/// is written back exactly as it came (its typed fields are read from it, the text is kept), an
+/// event made here (Chat Completions, scripted models) is written from its typed fields.
 ///
 /// ```
 /// use agency_core::model::ModelEvent;
 ///
-/// let event: ModelEvent = serde_json::from_str(
+/// let event = ModelEvent::from_json(
 ///     r#"{"type": "response.output_text.delta", "item_id": "msg_1", "output_index": 0,
 ///         "content_index": 0, "delta": "Hel", "sequence_number": 3}"#,
 /// ).unwrap();
@@ -25,7 +30,7 @@ use crate::item::Item;
 /// // Back to the wire unchanged, fields it does not model included.
 /// assert_eq!(serde_json::to_value(&event).unwrap()["sequence_number"], 3);
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum ModelEvent {
     /// `response.created`: the model started answering.
@@ -46,7 +51,32 @@ pub enum ModelEvent {
         message: String,
     },
     /// An event of a kind the run loop does not need, as the provider sent it.
-    Other(Value),
+    Other(Box<RawValue>),
+}
+
+impl PartialEq for ModelEvent {
+    fn eq(&self, other: &Self) -> bool {
+        use ModelEvent::*;
+        match (self, other) {
+            (Created(a), Created(b)) | (Completed(a), Completed(b)) => a == b,
+            (ItemAdded(a), ItemAdded(b)) | (ItemDone(a), ItemDone(b)) => a == b,
+            (TextDelta(a), TextDelta(b)) | (ArgumentsDelta(a), ArgumentsDelta(b)) => a == b,
+            (Failed { message: a }, Failed { message: b }) => a == b,
+            (Other(a), Other(b)) => a.get() == b.get(),
+            _ => false,
+        }
+    }
+}
+
+/// The text of an event as the provider sent it, kept to write it back unchanged.
+#[derive(Debug, Clone, Default)]
+pub struct Raw(Option<Box<RawValue>>);
+
+impl PartialEq for Raw {
+    /// Raw texts never make two events differ: their typed fields do.
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 /// An event about the whole response (`response.created`, `response.completed`).
@@ -54,9 +84,9 @@ pub enum ModelEvent {
 pub struct ResponseEvent {
     /// The response.
     pub response: ResponseInfo,
-    /// Every other field (`sequence_number`, ...), kept as it came.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    /// The event as it came, if it came from a provider.
+    #[serde(skip)]
+    pub raw: Raw,
 }
 
 /// What a response event says of the response.
@@ -74,9 +104,6 @@ pub struct ResponseInfo {
     /// Tokens used (on `response.completed`).
     #[serde(default)]
     pub usage: Option<TokenUsage>,
-    /// Every other field, kept as it came.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
 }
 
 /// Token counts of one model call, with the Responses API's field names.
@@ -130,9 +157,9 @@ pub struct ItemEvent {
     pub output_index: usize,
     /// The item (complete on `.done`).
     pub item: Item,
-    /// Every other field, kept as it came.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    /// The event as it came, if it came from a provider.
+    #[serde(skip)]
+    pub raw: Raw,
 }
 
 /// A piece of an item's text or arguments.
@@ -149,9 +176,9 @@ pub struct DeltaEvent {
     pub content_index: Option<usize>,
     /// The piece.
     pub delta: String,
-    /// Every other field (`sequence_number`, `logprobs`, ...), kept as it came.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    /// The event as it came, if it came from a provider.
+    #[serde(skip)]
+    pub raw: Raw,
 }
 
 impl DeltaEvent {
@@ -162,7 +189,7 @@ impl DeltaEvent {
             output_index,
             content_index: None,
             delta: delta.into(),
-            extra: Map::new(),
+            raw: Raw::default(),
         }
     }
 }
@@ -173,15 +200,43 @@ impl ItemEvent {
         ItemEvent {
             output_index,
             item: item.into(),
-            extra: Map::new(),
+            raw: Raw::default(),
         }
     }
 }
 
+#[derive(Deserialize)]
+struct Kind<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+}
+
+#[derive(Deserialize)]
+struct Failure {
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    error: Option<ErrorBody>,
+    #[serde(default)]
+    response: Option<FailedResponse>,
+}
+
+#[derive(Deserialize)]
+struct FailedResponse {
+    #[serde(default)]
+    error: Option<ErrorBody>,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    #[serde(default)]
+    message: Option<String>,
+}
+
 impl ModelEvent {
     /// The Responses API's name for the event (`response.output_text.delta`, ...).
-    pub fn kind(&self) -> &str {
-        match self {
+    pub fn kind(&self) -> Cow<'_, str> {
+        Cow::Borrowed(match self {
             ModelEvent::Created(_) => "response.created",
             ModelEvent::ItemAdded(_) => "response.output_item.added",
             ModelEvent::TextDelta(_) => "response.output_text.delta",
@@ -192,64 +247,97 @@ impl ModelEvent {
                 _ => "response.completed",
             },
             ModelEvent::Failed { .. } => "error",
-            ModelEvent::Other(v) => v.get("type").and_then(Value::as_str).unwrap_or(""),
-        }
+            ModelEvent::Other(raw) => {
+                return serde_json::from_str::<Kind>(raw.get())
+                    .map(|k| Cow::Owned(k.kind.into_owned()))
+                    .unwrap_or(Cow::Borrowed(""));
+            }
+        })
     }
 
-    /// Reads an event from its JSON; a kind (or a shape) it does not model stays
-    /// [`ModelEvent::Other`].
-    pub fn from_value(value: Value) -> ModelEvent {
-        let Value::Object(mut map) = value else {
-            return ModelEvent::Other(value);
+    /// Reads an event from its JSON text; a kind (or a shape) it does not model stays
+    /// [`ModelEvent::Other`], and text that is not a JSON object is an error.
+    pub fn from_json(text: &str) -> Result<ModelEvent, serde_json::Error> {
+        let raw = RawValue::from_string(text.to_owned())?;
+        Ok(ModelEvent::from_raw(raw))
+    }
+
+    /// Reads an event from its raw JSON: only the fields the typed variant has are parsed, and
+    /// the text is kept to write the event back unchanged.
+    pub fn from_raw(raw: Box<RawValue>) -> ModelEvent {
+        let text = raw.get();
+        let Ok(Kind { kind }) = serde_json::from_str::<Kind>(text) else {
+            return ModelEvent::Other(raw);
         };
-        let kind = match map.get("type").and_then(Value::as_str) {
-            Some(k) => k.to_owned(),
-            None => return ModelEvent::Other(Value::Object(map)),
-        };
-        if kind == "response.failed" || kind == "error" {
-            let value = Value::Object(map);
-            let message = value
-                .pointer("/response/error/message")
-                .or_else(|| value.get("message"))
-                .or_else(|| value.pointer("/error/message"))
-                .and_then(Value::as_str)
-                .unwrap_or("the response failed")
-                .to_owned();
-            return ModelEvent::Failed { message };
-        }
-        let tag = map.shift_remove("type");
-        let body = Value::Object(map);
-        let typed = match kind.as_str() {
-            "response.created" => ResponseEvent::deserialize(&body).map(ModelEvent::Created),
+        let typed = match &*kind {
+            "response.created" => serde_json::from_str::<ResponseEvent>(text).map(ModelEvent::Created),
             "response.output_item.added" => {
-                ItemEvent::deserialize(&body).map(ModelEvent::ItemAdded)
+                serde_json::from_str::<ItemEvent>(text).map(ModelEvent::ItemAdded)
             }
             "response.output_text.delta" => {
-                DeltaEvent::deserialize(&body).map(ModelEvent::TextDelta)
+                serde_json::from_str::<DeltaEvent>(text).map(ModelEvent::TextDelta)
             }
             "response.function_call_arguments.delta" => {
-                DeltaEvent::deserialize(&body).map(ModelEvent::ArgumentsDelta)
+                serde_json::from_str::<DeltaEvent>(text).map(ModelEvent::ArgumentsDelta)
             }
-            "response.output_item.done" => ItemEvent::deserialize(&body).map(ModelEvent::ItemDone),
+            "response.output_item.done" => {
+                serde_json::from_str::<ItemEvent>(text).map(ModelEvent::ItemDone)
+            }
             "response.completed" | "response.incomplete" => {
-                ResponseEvent::deserialize(&body).map(|mut e| {
+                serde_json::from_str::<ResponseEvent>(text).map(|mut e| {
                     if kind == "response.incomplete" {
                         e.response.status = Some("incomplete".to_owned());
                     }
                     ModelEvent::Completed(e)
                 })
             }
-            _ => Err(serde::de::Error::custom("not modelled")),
+            "response.failed" | "error" => serde_json::from_str::<Failure>(text).map(|f| {
+                let message = f
+                    .response
+                    .and_then(|r| r.error)
+                    .and_then(|e| e.message)
+                    .or(f.message)
+                    .or_else(|| f.error.and_then(|e| e.message))
+                    .unwrap_or_else(|| "the response failed".to_owned());
+                ModelEvent::Failed { message }
+            }),
+            _ => return ModelEvent::Other(raw),
         };
-        typed.unwrap_or_else(|_: serde_json::Error| {
-            let Value::Object(mut map) = body else {
-                return ModelEvent::Other(body);
-            };
-            if let Some(tag) = tag {
-                map.insert("type".to_owned(), tag);
+        match typed {
+            Ok(mut event) => {
+                event.keep_raw(raw);
+                event
             }
-            ModelEvent::Other(Value::Object(map))
-        })
+            Err(_) => ModelEvent::Other(raw),
+        }
+    }
+
+    fn keep_raw(&mut self, raw: Box<RawValue>) {
+        let slot = match self {
+            ModelEvent::Created(e) | ModelEvent::Completed(e) => &mut e.raw,
+            ModelEvent::ItemAdded(e) | ModelEvent::ItemDone(e) => &mut e.raw,
+            ModelEvent::TextDelta(e) | ModelEvent::ArgumentsDelta(e) => &mut e.raw,
+            ModelEvent::Failed { .. } | ModelEvent::Other(_) => return,
+        };
+        slot.0 = Some(raw);
+    }
+
+    fn raw(&self) -> Option<&RawValue> {
+        match self {
+            ModelEvent::Created(e) | ModelEvent::Completed(e) => e.raw.0.as_deref(),
+            ModelEvent::ItemAdded(e) | ModelEvent::ItemDone(e) => e.raw.0.as_deref(),
+            ModelEvent::TextDelta(e) | ModelEvent::ArgumentsDelta(e) => e.raw.0.as_deref(),
+            ModelEvent::Other(raw) => Some(raw),
+            ModelEvent::Failed { .. } => None,
+        }
+    }
+
+    /// A field of the event as the provider sent it (`item_id`, ...), for events passed
+    /// through; `None` for events made here or without that field.
+    pub fn raw_field(&self, name: &str) -> Option<Value> {
+        let raw = self.raw()?;
+        let map: serde_json::Map<String, Value> = serde_json::from_str(raw.get()).ok()?;
+        map.get(name).cloned()
     }
 }
 
@@ -263,7 +351,11 @@ struct Tagged<'a, T> {
 
 impl Serialize for ModelEvent {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if let Some(raw) = self.raw() {
+            return raw.serialize(s);
+        }
         let kind = self.kind();
+        let kind = &*kind;
         match self {
             ModelEvent::Created(e) | ModelEvent::Completed(e) => Tagged { kind, body: e }.serialize(s),
             ModelEvent::ItemAdded(e) | ModelEvent::ItemDone(e) => {
@@ -283,13 +375,13 @@ impl Serialize for ModelEvent {
                 }
                 .serialize(s)
             }
-            ModelEvent::Other(v) => v.serialize(s),
+            ModelEvent::Other(raw) => raw.serialize(s),
         }
     }
 }
 
 impl<'de> Deserialize<'de> for ModelEvent {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Value::deserialize(d).map(ModelEvent::from_value)
+        Box::<RawValue>::deserialize(d).map(ModelEvent::from_raw)
     }
 }

@@ -1,4 +1,4 @@
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use async_openai::Client;
@@ -79,7 +79,27 @@ fn http() -> Result<reqwest::Client, ModelError> {
     .map_err(ModelError::Config)
 }
 
+/// The client for `config`: built once per distinct configuration and reused (building one
+/// costs more than a small request), for the last few configurations in use.
 fn client(config: &ClientConfig) -> Result<Client<OpenAIConfig>, ModelError> {
+    const KEPT: usize = 8;
+    static CLIENTS: Mutex<Vec<(ClientConfig, Client<OpenAIConfig>)>> = Mutex::new(Vec::new());
+    let mut clients = CLIENTS.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(i) = clients.iter().position(|(c, _)| c == config) {
+        let entry = clients.remove(i);
+        let client = entry.1.clone();
+        clients.push(entry);
+        return Ok(client);
+    }
+    let client = build_client(config)?;
+    if clients.len() >= KEPT {
+        clients.remove(0);
+    }
+    clients.push((config.clone(), client.clone()));
+    Ok(client)
+}
+
+fn build_client(config: &ClientConfig) -> Result<Client<OpenAIConfig>, ModelError> {
     let key = match (&config.api_key, &config.base_url) {
         (Some(key), _) => key.clone(),
         // A custom server (Ollama, vLLM...) often needs no key.

@@ -46,9 +46,8 @@ impl EventSynth {
                 model: Some(self.model.clone()),
                 status: Some(status.to_owned()),
                 usage,
-                extra: Default::default(),
             },
-            extra: Default::default(),
+            raw: Default::default(),
         }
     }
 

@@ -2,6 +2,8 @@
 //! event is Agency Swarm's (`raw_response_event`, `run_item_stream_event`,
 //! `agent_updated_stream_event`, `error`), with the agent run's metadata.
 
+use std::borrow::Cow;
+
 use agency_core::RunEvent;
 use agency_core::item::{FunctionCall, FunctionCallOutput, Message, Meta};
 use agency_core::model::ModelEvent;
@@ -49,9 +51,9 @@ struct EventJson<'a> {
     #[serde(flatten)]
     body: Body<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    item_id: Option<&'a str>,
+    item_id: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    call_id: Option<&'a str>,
+    call_id: Option<Cow<'a, str>>,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     meta: Option<MetaJson<'a>>,
 }
@@ -162,7 +164,7 @@ impl<'a> EventJson<'a> {
                 },
             },
             item_id: None,
-            call_id,
+            call_id: call_id.map(Cow::Borrowed),
             meta: Some(MetaJson::of(meta)),
         }
     }
@@ -181,18 +183,16 @@ impl<'a> EventJson<'a> {
             RunEvent::Model { meta, event } => {
                 let (item_id, call_id) = match event {
                     ModelEvent::TextDelta(d) | ModelEvent::ArgumentsDelta(d) => {
-                        (Some(d.item_id.as_str()), None)
+                        (Some(Cow::Borrowed(d.item_id.as_str())), None)
                     }
-                    ModelEvent::ItemAdded(e) | ModelEvent::ItemDone(e) => {
-                        (None, e.item.call_id().or_else(|| e.item.id()))
-                    }
-                    ModelEvent::Other(v) => (
-                        v.get("item_id").and_then(Value::as_str),
-                        v.get("item").and_then(|i| {
-                            i.get("call_id").or_else(|| i.get("id"))?.as_str()
-                        }),
+                    ModelEvent::ItemAdded(e) | ModelEvent::ItemDone(e) => (
+                        None,
+                        e.item.call_id().or_else(|| e.item.id()).map(Cow::Borrowed),
                     ),
-                    _ => (None, None),
+                    _ => {
+                        let (item_id, call_id) = passed_ids(event);
+                        (item_id.map(Cow::Owned), call_id.map(Cow::Owned))
+                    }
                 };
                 EventJson {
                     kind: "raw_response_event",
@@ -274,4 +274,21 @@ impl<'a> EventJson<'a> {
             },
         }
     }
+}
+
+/// `item_id` and the item's `call_id` (or `id`) of an event passed through untyped.
+fn passed_ids(event: &ModelEvent) -> (Option<String>, Option<String>) {
+    if !matches!(event, ModelEvent::Other(_)) {
+        return (None, None);
+    }
+    let item_id = event
+        .raw_field("item_id")
+        .and_then(|v| v.as_str().map(str::to_owned));
+    let call_id = event.raw_field("item").and_then(|item| {
+        item.get("call_id")
+            .or_else(|| item.get("id"))?
+            .as_str()
+            .map(str::to_owned)
+    });
+    (item_id, call_id)
 }
