@@ -2,7 +2,7 @@
 
 use agency_core::{FieldError, Loc};
 use axum::body::Bytes;
-use axum::extract::Request;
+use axum::extract::{FromRef, FromRequest, Request};
 use axum::http::{HeaderMap, StatusCode, header};
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde_json::{Map, Value, json};
@@ -49,6 +49,58 @@ pub async fn read_json_object(req: Request, limit: usize) -> Result<Map<String, 
             "Input should be a valid dictionary or object to extract fields from",
             other,
         )),
+    }
+}
+
+/// The largest request body the server reads, in bytes (see
+/// [`ServerOptions::with_body_limit`](crate::ServerOptions::with_body_limit)).
+///
+/// [`JsonObject`] finds it in the router's state: a state type `S` provides it with
+/// `impl FromRef<S> for BodyLimit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyLimit(pub usize);
+
+/// An extractor for a JSON object body, read with [`read_json_object`] and the state's
+/// [`BodyLimit`]; it is refused with the matching [`ApiError`] (413, 422 `json_invalid`,
+/// `model_attributes_type`, ...).
+///
+/// Put it last among a handler's arguments (it consumes the body), after the auth layer: the
+/// token is checked before the body is read.
+///
+/// ```
+/// use agency_http::axum::{Router, extract::FromRef, routing::post};
+/// use agency_http::body::{BodyLimit, JsonObject};
+///
+/// #[derive(Clone)]
+/// struct App {
+///     limit: usize,
+/// }
+///
+/// impl FromRef<App> for BodyLimit {
+///     fn from_ref(app: &App) -> BodyLimit {
+///         BodyLimit(app.limit)
+///     }
+/// }
+///
+/// async fn keys(JsonObject(body): JsonObject) -> String {
+///     body.keys().cloned().collect::<Vec<_>>().join(",")
+/// }
+///
+/// let app: Router = Router::new().route("/keys", post(keys)).with_state(App { limit: 1024 });
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct JsonObject(pub Map<String, Value>);
+
+impl<S> FromRequest<S> for JsonObject
+where
+    S: Send + Sync,
+    BodyLimit: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let BodyLimit(limit) = BodyLimit::from_ref(state);
+        read_json_object(req, limit).await.map(JsonObject)
     }
 }
 

@@ -3,7 +3,10 @@
 //! - `POST /tool/{name}` for each tool (validated against the schema the model sees),
 //! - `GET /openapi.json`, `/docs` (Swagger UI) and `/redoc` (ReDoc), with every asset served by
 //!   the server itself,
-//! - bearer-token auth on the tool routes, CORS, a body limit, request logs at debug level.
+//! - `/{agency}/get_response`, `get_response_stream`, `cancel_response_stream` and
+//!   `get_metadata` for each agency,
+//! - bearer-token auth on the tool and agency routes, CORS, a body limit, request logs at debug
+//!   level.
 //!
 //! Wire choices worth knowing: a body whose `content-type` is not JSON (a form, plain text) is
 //! not parsed, and a route that takes an object answers 422 `model_attributes_type` with the raw
@@ -11,9 +14,15 @@
 //! parsed as JSON. A wrong method is answered 405 before auth is checked; auth is checked before
 //! the body is read.
 //!
-//! Adding routes (agencies...): read bodies with [`body::read_json_object`] and the configured
-//! limit, answer errors with [`ApiError`], protect a route with [`BearerAuth::protect`] (or call
-//! [`BearerAuth::check`] first thing), and describe it with [`openapi::OpenApiBuilder`].
+//! Request and response bodies are Rust types (`serde` + `schemars`): the OpenAPI document is
+//! generated from them, and a request body is checked by the same pydantic-compatible validator
+//! as tool arguments ([`agency_core::validate::validate`]) before it is deserialized, so every
+//! route answers the same error kinds.
+//!
+//! Adding routes: take the body with the [`body::JsonObject`] extractor (it applies the
+//! configured limit and refuses with an [`ApiError`]), answer errors with [`ApiError`], protect
+//! routes with [`BearerAuth`] as a `route_layer`, and describe them with
+//! [`openapi::OpenApiBuilder`].
 //!
 //! ```no_run
 //! use agency_core::{Tool, ToolError};
@@ -47,6 +56,9 @@ mod trace;
 
 /// The axum version the router is built with, for nesting it and adding layers.
 pub use axum;
+
+/// schemars, reached through core: this crate's manifest lists it for tests only.
+use agency_core::__private::schemars;
 
 pub use auth::BearerAuth;
 pub use error::ApiError;

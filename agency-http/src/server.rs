@@ -12,7 +12,7 @@ use axum::body::Bytes;
 use serde_json::Value;
 use tower::ServiceBuilder;
 
-use crate::agency::{AgencyFactory, AgencyState, CancelRegistry, InProcessRegistry};
+use crate::agency::{AgencyFactory, AgencyState, CancelRegistry, InProcessRegistry, SharedAgency};
 use crate::auth::BearerAuth;
 use crate::openapi::{self, OpenApiInfo};
 use crate::{ServerError, ServerOptions, cors, routes, trace};
@@ -223,14 +223,8 @@ impl ServerBuilder {
         let registry = self
             .registry
             .unwrap_or_else(|| Arc::new(InProcessRegistry::default()));
-        let auth = self
-            .options
-            .app_token
-            .as_deref()
-            .filter(|t| !t.is_empty())
-            .map(BearerAuth::new);
         let client = self.client.unwrap_or_else(ClientConfig::from_env);
-        let mut states: Vec<AgencyState> = Vec::new();
+        let mut states: Vec<SharedAgency> = Vec::new();
         for (factory, location) in self.agencies {
             let template = factory().map_err(|source| ServerError::Agency {
                 location: location.clone(),
@@ -250,16 +244,15 @@ impl ServerBuilder {
                     second: template.name().to_owned(),
                 });
             }
-            states.push(AgencyState {
+            states.push(Arc::new(AgencyState::new(
                 route,
                 factory,
                 template,
-                client: client.clone(),
-                model: self.model.clone(),
-                registry: registry.clone(),
-                auth: auth.clone(),
-                body_limit: self.options.body_limit,
-            });
+                client.clone(),
+                self.model.clone(),
+                registry.clone(),
+                self.options.body_limit,
+            )));
         }
         if tools.is_empty() && states.is_empty() {
             return Err(ServerError::NothingToServe);
@@ -267,7 +260,7 @@ impl ServerBuilder {
         let options = self.options;
         let mut doc = openapi::OpenApiBuilder::new(OpenApiInfo::from(&options));
         for state in &states {
-            crate::agency::add_to_openapi(&mut doc, &state.template, &state.route);
+            crate::agency::add_to_openapi(&mut doc, state);
         }
         doc.add_tools(&tools);
         let openapi = doc.build();
@@ -277,7 +270,7 @@ impl ServerBuilder {
                 router,
                 openapi,
                 tools,
-                agencies: states.into_iter().map(|s| s.template).collect(),
+                agencies: states.iter().map(|s| s.template.clone()).collect(),
                 options,
                 registry,
             }),
@@ -285,28 +278,36 @@ impl ServerBuilder {
     }
 }
 
-/// The app: protected routes (auth checked first), public docs routes, JSON 404/405, CORS,
-/// request logs. Routes read their bodies with [`crate::body`] and the configured limit.
+/// The app: the protected routes (tools and agencies) behind one auth layer, the public docs
+/// routes, JSON 404/405, CORS, request logs.
+///
+/// Auth is a `route_layer`: it runs only for a request that matched a route and method, so a
+/// wrong method is answered 405 before auth, an unknown path 404, and the token is checked
+/// before a handler reads the body.
 fn assemble(
     tools: &Toolbox,
-    agencies: &[AgencyState],
+    agencies: &[SharedAgency],
     options: &ServerOptions,
     openapi: &Value,
 ) -> Result<Router, ServerError> {
+    let protected = agencies
+        .iter()
+        .fold(Router::new(), |r, s| {
+            r.merge(crate::agency::router(s.clone()))
+        })
+        .merge(routes::tools::router(tools, options.body_limit));
     let auth = options
         .app_token
         .as_deref()
         .filter(|t| !t.is_empty())
         .map(BearerAuth::new);
-    let limit = options.body_limit;
+    let protected = match auth {
+        // `route_layer` refuses a router without routes; there is nothing to protect then.
+        Some(auth) if !tools.is_empty() || !agencies.is_empty() => protected.route_layer(auth),
+        _ => protected,
+    };
     let openapi_bytes = Bytes::from(openapi.to_string());
-
-    let router = agencies
-        .iter()
-        .fold(Router::new(), |r, s| {
-            r.merge(crate::agency::router(s.clone()))
-        })
-        .merge(routes::tools::router(tools, auth.as_ref(), limit))
+    let router = protected
         .merge(routes::docs::router(openapi_bytes, &options.title))
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed);

@@ -1539,10 +1539,11 @@ async fn client_config_with_wrong_types_is_422() {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.body["detail"][0]["loc"], json!(["body", "client_config"]));
+    // "maybe" (not "yes", which pydantic's lax booleans take as true).
     let r = s
         .post(
             "/bench/get_response",
-            &json!({"message": "hi", "generate_chat_name": "yes", "user_context": []}),
+            &json!({"message": "hi", "generate_chat_name": "maybe", "user_context": []}),
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);

@@ -1,10 +1,12 @@
-//! Serving agencies: the routes of API.md §2 with the bodies of §4–§6 and §11.
+//! Serving agencies: per agency, `get_response`, `get_response_stream` (server-sent events),
+//! `cancel_response_stream` and `get_metadata`, with Agency Swarm's bodies.
 
 mod cancel;
 mod frames;
 mod layout;
 mod openapi;
 mod request;
+mod response;
 mod routes;
 mod sse;
 mod state;
@@ -12,10 +14,13 @@ mod state;
 pub use cancel::{CancelOutcome, CancelRegistry, InProcessRegistry};
 pub use frames::event_json;
 pub use layout::metadata;
-pub use request::{AgencyRequest, CancelRequest};
+pub use request::{
+    AgencyRequest, AgencyRequestSchema, CancelRequest, RequestClientConfig, UserMessage,
+};
+pub use response::{AgencyResponse, CancelResponse};
 pub use routes::agency_path;
 pub use state::AgencyFactory;
 
 pub(crate) use openapi::add_agency as add_to_openapi;
 pub(crate) use routes::router;
-pub(crate) use state::AgencyState;
+pub(crate) use state::{AgencyState, SharedAgency};

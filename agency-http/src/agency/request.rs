@@ -1,375 +1,385 @@
-//! The agency request body (API.md §4) and the cancel body (§6), validated with FastAPI's error
-//! shapes.
+//! The bodies the agency routes take: [`AgencyRequest`] (`get_response`, `get_response_stream`)
+//! and [`CancelRequest`] (`cancel_response_stream`).
+//!
+//! Both are validated by the pydantic-compatible validator that checks tool arguments, against
+//! the JSON schema generated from their type (the same schema the OpenAPI document shows), then
+//! deserialized. What a JSON schema cannot say is done here in code, and only that: the error
+//! texts Agency Swarm's own validators give (an unknown `recipient_agent`, an empty `message`
+//! list), pydantic's branch tags in the location of a `message` that fits neither form, and the
+//! refusal of a `chat_history` in Chat Completions form.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use agency_core::model::ClientConfig;
 use agency_core::run::RunInput;
-use agency_core::{Agency, CancelMode, FieldError, Loc};
+use agency_core::validate::validate;
+use agency_core::{Agency, CancelMode, Entry, FieldError, Item, Loc};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
-/// A parsed `get_response` / `get_response_stream` body.
-#[derive(Debug, Clone, Default)]
+use super::response::CancelModeSchema;
+use crate::schemars::{self, JsonSchema};
+
+/// A `get_response` / `get_response_stream` body. Unknown fields are ignored.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 pub struct AgencyRequest {
-    /// The user's turn.
-    pub message: Option<RunInput>,
-    /// The conversation so far.
-    pub chat_history: Vec<agency_core::Entry>,
+    /// The user's turn: a text, or Responses input messages (`input_text`, `input_image`,
+    /// `input_file` parts).
+    pub message: UserMessage,
+    /// The conversation so far: the `new_messages` of earlier answers, concatenated.
+    pub chat_history: Option<Vec<Entry>>,
     /// Which agent gets the turn (default: the first entry point).
     pub recipient_agent: Option<String>,
-    /// Already uploaded file ids.
-    pub file_ids: Vec<String>,
-    /// Files to fetch: name → URL or path.
-    pub file_urls: BTreeMap<String, String>,
-    /// Extra instructions for the recipient, this turn.
+    /// Already uploaded OpenAI file ids to attach. Not supported yet: a non-empty list is
+    /// refused with 400.
+    pub file_ids: Option<Vec<String>>,
+    /// Files to fetch and attach: file name → URL or absolute path. Not supported yet: a
+    /// non-empty object is refused with 400.
+    pub file_urls: Option<BTreeMap<String, String>>,
+    /// Extra instructions for the recipient agent, this turn only.
     pub additional_instructions: Option<String>,
-    /// Data for tools, never sent to the model.
-    pub user_context: Map<String, Value>,
-    /// Model client override for this request.
-    pub client_config: ClientConfig,
-    /// Whether to also return a short chat name.
-    pub generate_chat_name: bool,
+    /// Structured data for tools, never shown to the model; merged over the agency's own
+    /// context (the request wins).
+    pub user_context: Option<Map<String, Value>>,
+    /// A model client override for this request only.
+    pub client_config: Option<RequestClientConfig>,
+    /// Also return a short name (two to six words) for the conversation.
+    pub generate_chat_name: Option<bool>,
     /// Keep the conversation server-side under this id (agencies with a thread store).
     pub chat_id: Option<String>,
 }
 
-/// A parsed cancel body.
-#[derive(Debug, Clone)]
+/// The `message` of an agency request: a text or a non-empty list of Responses input items
+/// (pydantic's `str | list[dict[str, Any]]`).
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum UserMessage {
+    /// A user message with this text.
+    Text(String),
+    /// Responses input items, at least one.
+    Items(#[schemars(length(min = 1))] Vec<Item>),
+}
+
+impl From<UserMessage> for RunInput {
+    fn from(message: UserMessage) -> RunInput {
+        match message {
+            UserMessage::Text(text) => RunInput::Text(text),
+            UserMessage::Items(items) => RunInput::Items(items),
+        }
+    }
+}
+
+/// The `client_config` of an agency request: what a request may change of the model client.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[schemars(rename = "ClientConfig")]
+pub struct RequestClientConfig {
+    /// The model API's base URL.
+    pub base_url: Option<String>,
+    /// The model API's key.
+    pub api_key: Option<String>,
+    /// A model every agent uses for this request.
+    pub model: Option<String>,
+    /// Headers sent with every model request.
+    pub default_headers: Option<BTreeMap<String, String>>,
+    /// Keys per provider, for a provider routing layer; accepted and not used (this server
+    /// has none).
+    pub litellm_keys: Option<BTreeMap<String, String>>,
+}
+
+impl From<RequestClientConfig> for ClientConfig {
+    fn from(c: RequestClientConfig) -> ClientConfig {
+        ClientConfig {
+            base_url: c.base_url,
+            api_key: c.api_key,
+            model: c.model,
+            default_headers: c.default_headers.unwrap_or_default(),
+            ..ClientConfig::default()
+        }
+    }
+}
+
+/// A `cancel_response_stream` body.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 pub struct CancelRequest {
-    /// The run to cancel.
+    /// The run to cancel: the `run_id` of the stream's `meta` event.
     pub run_id: String,
-    /// How.
-    pub cancel_mode: CancelMode,
+    /// `immediate` (the default) stops at once and drops the item in progress; `after_turn`
+    /// lets the current model turn and its tool calls finish.
+    #[serde(default)]
+    #[schemars(schema_with = "optional_cancel_mode")]
+    pub cancel_mode: Option<CancelMode>,
 }
 
-struct Errors {
-    errors: Vec<FieldError>,
+/// `cancel_mode`: the modes, or `null`. (An `Option` of an enum would put `null` among the enum's
+/// values; a separate branch keeps the enum exactly the modes.)
+fn optional_cancel_mode(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let modes = generator.subschema_for::<CancelModeSchema>();
+    schemars::json_schema!({"anyOf": [modes, {"type": "null"}]})
 }
 
-impl Errors {
-    fn add(&mut self, kind: &'static str, loc: Vec<Loc>, msg: impl Into<String>, input: &Value) {
-        self.errors.push(FieldError {
-            kind: kind.into(),
-            loc,
-            msg: msg.into(),
-            input: input.clone(),
-            ctx: None,
-        });
+/// The request schema of one agency, built once: [`AgencyRequest`]'s, with `recipient_agent`
+/// an enum of the agency's agents.
+#[derive(Debug, Clone)]
+pub struct AgencyRequestSchema {
+    schema: Value,
+    agents: Vec<String>,
+}
+
+impl AgencyRequestSchema {
+    /// The schema for `agency`'s requests.
+    pub fn new(agency: &Agency) -> Self {
+        let agents = agency.agent_names().to_vec();
+        let mut schema = agency_core::schema::generate::<AgencyRequest>();
+        schema["title"] = Value::String(format!("{} request", agency.name()));
+        if let Some(recipient) = schema.pointer_mut("/properties/recipient_agent") {
+            let description = recipient.get("description").cloned();
+            *recipient = json!({"anyOf": [{"type": "string", "enum": agents}, {"type": "null"}]});
+            if let Some(description) = description {
+                recipient["description"] = description;
+            }
+        }
+        AgencyRequestSchema { schema, agents }
     }
 
-    fn value_error(&mut self, loc: Vec<Loc>, msg: &str, input: &Value) {
-        self.errors.push(FieldError {
-            kind: "value_error".into(),
-            loc,
-            msg: format!("Value error, {msg}"),
-            input: input.clone(),
-            ctx: Some(json!({"error": {}})),
-        });
+    /// The JSON schema (with its `$defs`).
+    pub fn schema(&self) -> &Value {
+        &self.schema
     }
+
+    /// Validates `body` and reads it: every problem as a FastAPI field error, with its `loc`
+    /// relative to the body (the caller puts `"body"` in front).
+    pub fn parse(&self, body: Map<String, Value>) -> Result<AgencyRequest, Vec<FieldError>> {
+        let value = validate(&self.schema, Value::Object(body))
+            .map_err(|errors| self.pydantic_errors(errors))?;
+        let request: AgencyRequest = read(&value)?;
+        let history = request.chat_history.as_deref().unwrap_or_default();
+        let refused: Vec<FieldError> = history
+            .iter()
+            .enumerate()
+            .filter(|(_, entry)| entry.item.is_chat_completions_form())
+            .map(|(i, _)| {
+                value_error(
+                    vec![key("chat_history"), Loc::Index(i)],
+                    "chat_history holds a Chat Completions message (role \"tool\" or tool_calls), which this server cannot continue: start a new chat",
+                    value["chat_history"][i].clone(),
+                )
+            })
+            .collect();
+        if refused.is_empty() {
+            Ok(request)
+        } else {
+            Err(refused)
+        }
+    }
+
+    /// The validator's errors as Agency Swarm's pydantic model words them.
+    fn pydantic_errors(&self, errors: Vec<FieldError>) -> Vec<FieldError> {
+        let mut out = Vec::with_capacity(errors.len());
+        for mut error in errors {
+            match error.loc.first() {
+                Some(Loc::Key(field)) if field == "message" && error.kind != "missing" => {
+                    if error.loc.len() > 1 {
+                        // Inside the list: pydantic names the union branch in the location.
+                        error.loc.insert(1, key(ITEMS_TAG));
+                        out.push(error);
+                    } else if error.input == json!([]) {
+                        out.push(value_error(
+                            vec![key("message")],
+                            "message must contain at least one structured Responses message",
+                            error.input,
+                        ));
+                    } else {
+                        // Neither a string nor a list: pydantic reports both branches.
+                        out.push(type_error(
+                            "string_type",
+                            "str",
+                            "Input should be a valid string",
+                            &error.input,
+                        ));
+                        out.push(type_error(
+                            "list_type",
+                            ITEMS_TAG,
+                            "Input should be a valid list",
+                            &error.input,
+                        ));
+                    }
+                }
+                Some(Loc::Key(field)) if field == "recipient_agent" && error.kind == "enum" => {
+                    out.push(self.unknown_agent(error));
+                }
+                _ => out.push(error),
+            }
+        }
+        out
+    }
+
+    /// A `recipient_agent` outside the enum: Agency Swarm's `Invalid agent name` for a text,
+    /// pydantic's `string_type` for anything else.
+    fn unknown_agent(&self, error: FieldError) -> FieldError {
+        if !error.input.is_string() {
+            return FieldError {
+                kind: "string_type".into(),
+                msg: "Input should be a valid string".into(),
+                ctx: None,
+                ..error
+            };
+        }
+        let names: Vec<String> = self.agents.iter().map(|n| format!("'{n}'")).collect();
+        value_error(
+            error.loc,
+            &format!(
+                "Invalid agent name. Available agents: [{}]",
+                names.join(", ")
+            ),
+            error.input,
+        )
+    }
+}
+
+/// pydantic's tag for the list branch of `message`.
+const ITEMS_TAG: &str = "list[dict[str,any]]";
+
+/// The schema of [`CancelRequest`], generated once.
+static CANCEL_SCHEMA: LazyLock<Value> =
+    LazyLock::new(agency_core::schema::generate::<CancelRequest>);
+
+impl CancelRequest {
+    /// The JSON schema of the body (with its `$defs`).
+    pub fn schema() -> &'static Value {
+        &CANCEL_SCHEMA
+    }
+
+    /// Validates `body` and reads it (errors as in [`AgencyRequestSchema::parse`]).
+    pub fn parse(body: Map<String, Value>) -> Result<CancelRequest, Vec<FieldError>> {
+        let value = validate(&CANCEL_SCHEMA, Value::Object(body))?;
+        read(&value)
+    }
+}
+
+/// Deserializes a validated body. The schema comes from the type, so this does not fail; if it
+/// did, the answer is still a 422 that says why.
+fn read<T: DeserializeOwned>(value: &Value) -> Result<T, Vec<FieldError>> {
+    T::deserialize(value).map_err(|e| vec![value_error(Vec::new(), &e.to_string(), value.clone())])
 }
 
 fn key(k: &str) -> Loc {
     Loc::Key(k.to_owned())
 }
 
-fn optional_string(body: &Map<String, Value>, name: &str, errors: &mut Errors) -> Option<String> {
-    match body.get(name) {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(other) => {
-            errors.add(
-                "string_type",
-                vec![key(name)],
-                "Input should be a valid string",
-                other,
-            );
-            None
-        }
+/// pydantic's `value_error`, raised by a validator function.
+fn value_error(loc: Vec<Loc>, msg: &str, input: Value) -> FieldError {
+    FieldError {
+        kind: "value_error".into(),
+        loc,
+        msg: format!("Value error, {msg}"),
+        input,
+        ctx: Some(json!({"error": {}})),
     }
 }
 
-fn optional_object(
-    body: &Map<String, Value>,
-    name: &str,
-    errors: &mut Errors,
-) -> Map<String, Value> {
-    match body.get(name) {
-        None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(m)) => m.clone(),
-        Some(other) => {
-            errors.add(
-                "dict_type",
-                vec![key(name)],
-                "Input should be a valid dictionary",
-                other,
-            );
-            Map::new()
-        }
+/// A type error of one branch of `message`, located under the branch's tag.
+fn type_error(kind: &'static str, tag: &str, msg: &str, input: &Value) -> FieldError {
+    FieldError {
+        kind: kind.into(),
+        loc: vec![key("message"), key(tag)],
+        msg: msg.to_owned(),
+        input: input.clone(),
+        ctx: None,
     }
 }
 
-fn string_map(
-    value: Option<&Value>,
-    loc: Vec<Loc>,
-    errors: &mut Errors,
-) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    match value {
-        None | Some(Value::Null) => {}
-        Some(Value::Object(m)) => {
-            for (k, v) in m {
-                match v {
-                    Value::String(s) => {
-                        out.insert(k.clone(), s.clone());
-                    }
-                    other => {
-                        let mut l = loc.clone();
-                        l.push(key(k));
-                        errors.add("string_type", l, "Input should be a valid string", other);
-                    }
-                }
-            }
-        }
-        Some(other) => errors.add(
-            "dict_type",
-            loc,
-            "Input should be a valid dictionary",
-            other,
-        ),
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema() -> AgencyRequestSchema {
+        let a = agency_core::Agent::builder("A").build();
+        let b = agency_core::Agent::builder("B").build();
+        let agency = Agency::builder("Two").entry(a).agent(b).build().unwrap();
+        AgencyRequestSchema::new(&agency)
     }
-    out
-}
 
-impl AgencyRequest {
-    /// Validates `body` for `agency`: every problem, with its path under `body` removed (the
-    /// caller adds it).
-    pub fn parse(
-        body: &Map<String, Value>,
-        agency: &Agency,
-    ) -> Result<AgencyRequest, Vec<FieldError>> {
-        let mut errors = Errors { errors: Vec::new() };
-        let mut request = AgencyRequest::default();
-        let whole = Value::Object(body.clone());
+    fn errors(body: Value) -> Value {
+        let Value::Object(body) = body else { panic!() };
+        json!(schema().parse(body).unwrap_err())
+    }
 
-        match body.get("message") {
-            None => errors.add("missing", vec![key("message")], "Field required", &whole),
-            Some(Value::String(text)) => request.message = Some(RunInput::Text(text.clone())),
-            Some(Value::Array(items)) => {
-                if items.is_empty() {
-                    errors.value_error(
-                        vec![key("message")],
-                        "message must contain at least one structured Responses message",
-                        &json!([]),
-                    );
-                }
-                for (i, item) in items.iter().enumerate() {
-                    if !item.is_object() {
-                        errors.add(
-                            "dict_type",
-                            vec![key("message"), key("list[dict[str,any]]"), Loc::Index(i)],
-                            "Input should be a valid dictionary",
-                            item,
-                        );
-                    }
-                }
-                request.message = Some(RunInput::Items(
-                    items
-                        .iter()
-                        .filter_map(|i| i.as_object().cloned())
-                        .map(agency_core::Item::from_map)
-                        .collect(),
-                ));
-            }
-            Some(other) => {
-                errors.add(
-                    "string_type",
-                    vec![key("message"), key("str")],
-                    "Input should be a valid string",
-                    other,
-                );
-                errors.add(
-                    "list_type",
-                    vec![key("message"), key("list[dict[str,any]]")],
-                    "Input should be a valid list",
-                    other,
-                );
-            }
-        }
-
-        match body.get("chat_history") {
-            None | Some(Value::Null) => {}
-            Some(Value::Array(items)) => {
-                for (i, item) in items.iter().enumerate() {
-                    if !item.is_object() {
-                        errors.add(
-                            "dict_type",
-                            vec![key("chat_history"), Loc::Index(i)],
-                            "Input should be a valid dictionary",
-                            item,
-                        );
-                    } else if agency_core::Entry::from_map(item.as_object().cloned().unwrap_or_default())
-                        .item
-                        .is_chat_completions_form()
-                    {
-                        errors.value_error(
-                            vec![key("chat_history"), Loc::Index(i)],
-                            "chat_history holds a Chat Completions message (role \"tool\" or tool_calls), which this server cannot continue: start a new chat",
-                            item,
-                        );
-                    }
-                }
-                request.chat_history = items
-                    .iter()
-                    .filter_map(|i| i.as_object().cloned())
-                    .map(agency_core::Entry::from_map)
-                    .collect();
-            }
-            Some(other) => errors.add(
-                "list_type",
-                vec![key("chat_history")],
-                "Input should be a valid list",
-                other,
-            ),
-        }
-
-        request.recipient_agent = optional_string(body, "recipient_agent", &mut errors);
-        if let Some(name) = &request.recipient_agent
-            && agency.agent(name).is_none()
-        {
-            let names: Vec<String> = agency
-                .agent_names()
-                .iter()
-                .map(|n| format!("'{n}'"))
-                .collect();
-            errors.value_error(
-                vec![key("recipient_agent")],
-                &format!(
-                    "Invalid agent name. Available agents: [{}]",
-                    names.join(", ")
-                ),
-                &Value::String(name.clone()),
-            );
-        }
-
-        match body.get("file_ids") {
-            None | Some(Value::Null) => {}
-            Some(Value::Array(ids)) => {
-                for (i, id) in ids.iter().enumerate() {
-                    match id {
-                        Value::String(s) => request.file_ids.push(s.clone()),
-                        other => errors.add(
-                            "string_type",
-                            vec![key("file_ids"), Loc::Index(i)],
-                            "Input should be a valid string",
-                            other,
-                        ),
-                    }
-                }
-            }
-            Some(other) => errors.add(
-                "list_type",
-                vec![key("file_ids")],
-                "Input should be a valid list",
-                other,
-            ),
-        }
-        request.file_urls = string_map(body.get("file_urls"), vec![key("file_urls")], &mut errors);
-        request.additional_instructions =
-            optional_string(body, "additional_instructions", &mut errors);
-        request.user_context = optional_object(body, "user_context", &mut errors);
-        request.chat_id = optional_string(body, "chat_id", &mut errors);
-
-        let client = optional_object(body, "client_config", &mut errors);
-        for field in ["base_url", "api_key", "model"] {
-            let value = optional_string(&client, field, &mut Errors { errors: Vec::new() });
-            if let Some(v) = client.get(field).filter(|v| !v.is_null() && !v.is_string()) {
-                errors.add(
-                    "string_type",
-                    vec![key("client_config"), key(field)],
-                    "Input should be a valid string",
-                    v,
-                );
-            }
-            match field {
-                "base_url" => request.client_config.base_url = value,
-                "api_key" => request.client_config.api_key = value,
-                _ => request.client_config.model = value,
-            }
-        }
-        request.client_config.default_headers = string_map(
-            client.get("default_headers"),
-            vec![key("client_config"), key("default_headers")],
-            &mut errors,
+    #[test]
+    fn schemas_list_the_agents_and_the_modes() {
+        let schema = schema();
+        let recipient = &schema.schema()["properties"]["recipient_agent"];
+        assert_eq!(recipient["anyOf"][0]["enum"], json!(["A", "B"]));
+        assert_eq!(schema.schema()["required"], json!(["message"]));
+        let cancel = &CancelRequest::schema()["properties"]["cancel_mode"];
+        assert_eq!(
+            cancel["anyOf"][0]["enum"],
+            json!(["immediate", "after_turn"])
         );
-        // Accepted for compatibility; there is no provider routing layer to use them.
-        let _ = string_map(
-            client.get("litellm_keys"),
-            vec![key("client_config"), key("litellm_keys")],
-            &mut errors,
-        );
-
-        match body.get("generate_chat_name") {
-            None | Some(Value::Null) => {}
-            Some(Value::Bool(b)) => request.generate_chat_name = *b,
-            Some(other) => errors.add(
-                "bool_type",
-                vec![key("generate_chat_name")],
-                "Input should be a valid boolean",
-                other,
-            ),
-        }
-
-        if errors.errors.is_empty() {
-            Ok(request)
-        } else {
-            Err(errors.errors)
-        }
+        assert_eq!(CancelRequest::schema()["required"], json!(["run_id"]));
     }
-}
 
-impl CancelRequest {
-    /// Validates a cancel body.
-    pub fn parse(body: &Map<String, Value>) -> Result<CancelRequest, Vec<FieldError>> {
-        let mut errors = Errors { errors: Vec::new() };
-        let whole = Value::Object(body.clone());
-        let run_id = match body.get("run_id") {
-            None => {
-                errors.add("missing", vec![key("run_id")], "Field required", &whole);
-                String::new()
-            }
-            Some(Value::String(s)) => s.clone(),
-            Some(other) => {
-                errors.add(
-                    "string_type",
-                    vec![key("run_id")],
-                    "Input should be a valid string",
-                    other,
-                );
-                String::new()
-            }
+    #[test]
+    fn bodies_are_read_with_pydantic_rules() {
+        let Value::Object(body) = json!({
+            "message": [{"role": "user", "content": "hi"}],
+            "recipient_agent": "B",
+            "generate_chat_name": "yes",
+            "client_config": null,
+            "unknown": {"ignored": true},
+        }) else {
+            panic!()
         };
-        let cancel_mode = match body.get("cancel_mode") {
-            None | Some(Value::Null) => CancelMode::Immediate,
-            Some(Value::String(s)) if s == "immediate" => CancelMode::Immediate,
-            Some(Value::String(s)) if s == "after_turn" => CancelMode::AfterTurn,
-            Some(other) => {
-                errors.errors.push(FieldError {
-                    kind: "literal_error".into(),
-                    loc: vec![key("cancel_mode")],
-                    msg: "Input should be 'immediate' or 'after_turn'".into(),
-                    input: other.clone(),
-                    ctx: Some(json!({"expected": "'immediate' or 'after_turn'"})),
-                });
-                CancelMode::Immediate
-            }
+        let request = schema().parse(body).unwrap();
+        assert_eq!(request.recipient_agent.as_deref(), Some("B"));
+        assert_eq!(request.generate_chat_name, Some(true));
+        assert!(request.client_config.is_none());
+        assert!(matches!(request.message, UserMessage::Items(ref items) if items.len() == 1));
+
+        assert_eq!(
+            errors(json!({"message": ["x"], "recipient_agent": 5})),
+            json!([
+                {"type":"dict_type","loc":["message","list[dict[str,any]]",0],"msg":"Input should be a valid dictionary","input":"x"},
+                {"type":"string_type","loc":["recipient_agent"],"msg":"Input should be a valid string","input":5}])
+        );
+        let refused = errors(json!({"message": "hi", "chat_history": [
+            {"role": "user", "content": "hi"},
+            {"role": "tool", "tool_call_id": "c1", "content": "3"},
+        ]}));
+        assert_eq!(refused[0]["loc"], json!(["chat_history", 1]));
+        assert_eq!(refused[0]["input"]["tool_call_id"], "c1");
+
+        let Value::Object(body) = json!({"run_id": "r", "cancel_mode": "later"}) else {
+            panic!()
         };
-        if errors.errors.is_empty() {
-            Ok(CancelRequest {
-                run_id,
-                cancel_mode,
-            })
-        } else {
-            Err(errors.errors)
-        }
+        let errors = CancelRequest::parse(body).unwrap_err();
+        assert_eq!(errors[0].loc, [key("cancel_mode")]);
+        let Value::Object(body) = json!({"run_id": "r", "cancel_mode": null}) else {
+            panic!()
+        };
+        assert_eq!(CancelRequest::parse(body).unwrap().cancel_mode, None);
+    }
+
+    #[test]
+    fn reference_errors() {
+        assert_eq!(
+            errors(json!({})),
+            json!([{"type":"missing","loc":["message"],"msg":"Field required","input":{}}])
+        );
+        assert_eq!(
+            errors(json!({"message": []})),
+            json!([{"type":"value_error","loc":["message"],"msg":"Value error, message must contain at least one structured Responses message","input":[],"ctx":{"error":{}}}])
+        );
+        assert_eq!(
+            errors(json!({"message": "hi", "recipient_agent": "C"})),
+            json!([{"type":"value_error","loc":["recipient_agent"],"msg":"Value error, Invalid agent name. Available agents: ['A', 'B']","input":"C","ctx":{"error":{}}}])
+        );
+        assert_eq!(
+            errors(json!({"message": 42})),
+            json!([
+                {"type":"string_type","loc":["message","str"],"msg":"Input should be a valid string","input":42},
+                {"type":"list_type","loc":["message","list[dict[str,any]]"],"msg":"Input should be a valid list","input":42}])
+        );
     }
 }

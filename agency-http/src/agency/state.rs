@@ -2,26 +2,69 @@ use std::sync::Arc;
 
 use agency_core::model::{ClientConfig, Model};
 use agency_core::{Agency, AgencyError};
+use axum::body::Bytes;
+use axum::extract::FromRef;
 
 use super::cancel::CancelRegistry;
-use crate::auth::BearerAuth;
+use super::request::AgencyRequestSchema;
+use crate::body::BodyLimit;
 
 /// Makes a fresh agency for each request, so requests share no mutable state.
 pub type AgencyFactory = Arc<dyn Fn() -> Result<Agency, AgencyError> + Send + Sync>;
 
-/// What the routes of one agency need.
-#[derive(Clone)]
+/// What the routes of one agency need: their axum state (shared, so cloning it per request is
+/// one reference count).
+pub(crate) type SharedAgency = Arc<AgencyState>;
+
 pub(crate) struct AgencyState {
     /// `{a}` of the routes.
     pub route: String,
     pub factory: AgencyFactory,
     /// One instance built at startup: names for validation, the metadata graph.
     pub template: Agency,
+    /// The request schema, with the agency's agents as the `recipient_agent` enum.
+    pub requests: AgencyRequestSchema,
+    /// The `get_metadata` body, serialized once.
+    pub metadata: Bytes,
     /// The model client from the environment (a request's `client_config` goes over it).
     pub client: ClientConfig,
     /// A model back end to use instead of OpenAI.
     pub model: Option<Arc<dyn Model>>,
     pub registry: Arc<dyn CancelRegistry>,
-    pub auth: Option<BearerAuth>,
     pub body_limit: usize,
+}
+
+impl FromRef<SharedAgency> for BodyLimit {
+    fn from_ref(state: &SharedAgency) -> BodyLimit {
+        BodyLimit(state.body_limit)
+    }
+}
+
+impl AgencyState {
+    /// The state of `template`'s routes: its request schema and metadata body are built here,
+    /// once.
+    pub(crate) fn new(
+        route: String,
+        factory: AgencyFactory,
+        template: Agency,
+        client: ClientConfig,
+        model: Option<Arc<dyn Model>>,
+        registry: Arc<dyn CancelRegistry>,
+        body_limit: usize,
+    ) -> Self {
+        let mut metadata = super::layout::metadata(&template);
+        // Local file paths are not served (file attachments are not supported yet).
+        metadata["allowed_local_file_dirs"] = serde_json::Value::Null;
+        AgencyState {
+            route,
+            factory,
+            requests: AgencyRequestSchema::new(&template),
+            metadata: Bytes::from(metadata.to_string()),
+            template,
+            client,
+            model,
+            registry,
+            body_limit,
+        }
+    }
 }

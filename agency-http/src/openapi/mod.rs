@@ -1,13 +1,16 @@
-//! The OpenAPI 3.1 document of the server (API.md §12), built from the same [`Tool`] values the
-//! routes serve, so it cannot drift from them.
+//! The OpenAPI 3.1 document of the server, built from the same [`Tool`] values and body types
+//! the routes serve, so it cannot drift from them.
 
 mod components;
+
+use std::collections::HashMap;
 
 use agency_core::{Tool, Toolbox};
 use serde_json::{Map, Value, json};
 
 use crate::ServerOptions;
 use crate::routes::tools::tool_path;
+use crate::schemars::JsonSchema;
 use components::Components;
 
 /// What the document says about the server itself.
@@ -73,13 +76,15 @@ pub fn document(tools: &Toolbox, info: &OpenApiInfo) -> Value {
 }
 
 /// Assembles the document piece by piece: routes of other kinds (agencies) add their
-/// operations and schemas through [`OpenApiBuilder::add_operation`] and
-/// [`OpenApiBuilder::add_schema`].
+/// operations and schemas through [`OpenApiBuilder::add_operation`],
+/// [`OpenApiBuilder::add_type`] and [`OpenApiBuilder::add_schema`].
 #[derive(Debug)]
 pub struct OpenApiBuilder {
     info: OpenApiInfo,
     paths: Map<String, Value>,
     components: Components,
+    /// The component of each type added with [`OpenApiBuilder::add_type`], by schema id.
+    types: HashMap<String, String>,
 }
 
 /// Names of the well-known components.
@@ -108,6 +113,7 @@ impl OpenApiBuilder {
             info,
             paths: Map::new(),
             components,
+            types: HashMap::new(),
         }
     }
 
@@ -195,6 +201,35 @@ impl OpenApiBuilder {
     /// with a number on a clash), and returns the component name.
     pub fn add_schema(&mut self, preferred: &str, schema: &Value) -> String {
         self.components.add_root(preferred, schema)
+    }
+
+    /// Adds the schema generated from `T` (with the types it references) as a component named
+    /// after `T`, once however often it is asked for, and returns the component name: the way
+    /// to document a request or response body that is a Rust type.
+    ///
+    /// ```
+    /// use agency_http::openapi::{OpenApiBuilder, OpenApiInfo};
+    ///
+    /// #[derive(schemars::JsonSchema)]
+    /// struct Answer {
+    ///     /// The text.
+    ///     text: String,
+    /// }
+    ///
+    /// let mut doc = OpenApiBuilder::new(OpenApiInfo::new("Demo", "1.0.0", "http://localhost"));
+    /// assert_eq!(doc.add_type::<Answer>(), "Answer");
+    /// assert_eq!(doc.add_type::<Answer>(), "Answer");
+    /// let doc = doc.build();
+    /// assert_eq!(doc["components"]["schemas"]["Answer"]["required"], serde_json::json!(["text"]));
+    /// ```
+    pub fn add_type<T: JsonSchema>(&mut self) -> String {
+        let id = T::schema_id().into_owned();
+        if let Some(name) = self.types.get(&id) {
+            return name.clone();
+        }
+        let name = self.add_schema(&T::schema_name(), &agency_core::schema::generate::<T>());
+        self.types.insert(id, name.clone());
+        name
     }
 
     /// Adds an operation; on a protected route, the `security` requirement is added when auth

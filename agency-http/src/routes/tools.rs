@@ -1,16 +1,15 @@
-//! `POST /tool/{name}`: one route per tool (API.md §10).
+//! `POST /tool/{name}`: one route per tool.
 
 use agency_core::{Tool, ToolContext, ToolError, Toolbox};
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, post};
+use axum::routing::post;
 use serde_json::Value;
 
 use crate::ApiError;
-use crate::auth::BearerAuth;
-use crate::body::read_json_object;
+use crate::body::{BodyLimit, JsonObject};
 use crate::error::json_response;
 
 /// The path of `tool`'s route.
@@ -19,35 +18,35 @@ pub fn tool_path(name: &str) -> String {
 }
 
 /// A router with `POST /tool/{name}` for each tool: concrete paths, so an unknown name is a 404
-/// and another method a 405. With `auth`, each route checks the token before reading the body.
-pub(crate) fn router(tools: &Toolbox, auth: Option<&BearerAuth>, body_limit: usize) -> Router {
+/// and another method a 405. Auth is the caller's: a layer in front of these routes.
+pub(crate) fn router(tools: &Toolbox, body_limit: usize) -> Router {
     tools.iter().fold(Router::new(), |router, tool| {
-        let route = tool_route(tool.clone(), auth.cloned(), body_limit);
-        router.route(&tool_path(tool.name()), route)
+        let route = ToolRoute {
+            tool: tool.clone(),
+            body_limit,
+        };
+        router.route(&tool_path(tool.name()), post(call_tool).with_state(route))
     })
 }
 
-fn tool_route(tool: Tool, auth: Option<BearerAuth>, body_limit: usize) -> MethodRouter {
-    post(move |req: Request| {
-        let tool = tool.clone();
-        // Checked here rather than by a layer: the same order (before the body is read) without
-        // one more boxed service per request.
-        let denied = auth.as_ref().and_then(|a| a.check(req.headers()).err());
-        async move {
-            match denied {
-                Some(e) => e.into_response(),
-                None => call_tool(&tool, req, body_limit).await,
-            }
-        }
-    })
+/// The state of one tool's route.
+#[derive(Clone)]
+struct ToolRoute {
+    tool: Tool,
+    body_limit: usize,
 }
 
-/// Reads the body, calls the tool, and maps the outcome to the wire shapes.
-async fn call_tool(tool: &Tool, req: Request, body_limit: usize) -> Response {
-    let args = match read_json_object(req, body_limit).await {
-        Ok(args) => args,
-        Err(e) => return e.into_response(),
-    };
+impl FromRef<ToolRoute> for BodyLimit {
+    fn from_ref(route: &ToolRoute) -> BodyLimit {
+        BodyLimit(route.body_limit)
+    }
+}
+
+/// Calls the tool with the body and maps the outcome to the wire shapes.
+async fn call_tool(
+    State(ToolRoute { tool, .. }): State<ToolRoute>,
+    JsonObject(args): JsonObject,
+) -> Response {
     let ctx = ToolContext::new();
     // A client that goes away drops this future: tools that watch `ctx.is_cancelled()` (or
     // spawned work holding the token) are told to stop.
