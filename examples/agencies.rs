@@ -6,17 +6,20 @@
 //! - "Helpdesk": Triage (entry point) hands off to Billing or Support, which then continue the
 //!   same conversation themselves.
 //!
+//! The program is its items and `agency::main()`, which serves both agencies (and the tools)
+//! over HTTP, and talks to them in the terminal:
+//!
 //! ```sh
-//! cargo run --example agencies -- list                                # no API key needed
-//! OPENAI_API_KEY=sk-... cargo run --example agencies -- run "How many lines are in 'a\nb\nc', and what is the mean of 2, 4 and 9?"
-//! OPENAI_API_KEY=sk-... cargo run --example agencies -- run --helpdesk "Where is the refund for order A-17?"
+//! cargo run --example agencies -- list                       # no API key needed
+//! cargo run --example agencies                               # serve on :8000 (/docs, /Company/get_response, ...)
+//! OPENAI_API_KEY=sk-... cargo run --example agencies -- chat Company
+//! OPENAI_API_KEY=sk-... cargo run --example agencies -- run Company "How many lines are in 'a\nb\nc', and what is the mean of 2, 4 and 9?"
+//! OPENAI_API_KEY=sk-... cargo run --example agencies -- run Helpdesk "Where is the refund for order A-17?"
 //! ```
 //!
-//! `OPENAI_BASE_URL` and `OPENAI_MODEL` are honoured too (see `ClientConfig::from_env`).
+//! `OPENAI_BASE_URL`, `AGENCY_MODEL_API` (`chat_completions` for OpenAI-compatible servers) and
+//! the other client variables are honoured too (see `ClientConfig::from_env`).
 
-use std::process::ExitCode;
-
-use agency::RunConfig;
 use agency::prelude::*;
 
 // ---------------------------------------------------------------------------------------------
@@ -141,7 +144,7 @@ struct Billing;
 struct Support;
 
 // ---------------------------------------------------------------------------------------------
-// Agencies: `#[agency]` registers each factory, so `agency::main()` would serve both.
+// Agencies: `#[agency]` registers each factory, so `agency::main()` serves both.
 
 /// CEO → Developer, CEO → Analyst (`send_message`).
 #[agency]
@@ -163,133 +166,7 @@ fn helpdesk() -> AgencyBuilder {
         .handoff(Triage, Support)
 }
 
-// ---------------------------------------------------------------------------------------------
-// Command line.
-
-const USAGE: &str = "usage:
-  agencies list                          the agencies, their agents, flows and handoffs
-  agencies run [--helpdesk] <message>    one run against the OpenAI API (needs OPENAI_API_KEY)";
-
-fn list(agencies: &[Agency]) {
-    for (i, agency) in agencies.iter().enumerate() {
-        if i > 0 {
-            println!();
-        }
-        println!("{} (routes under /{})", agency.name(), agency.route_name());
-        println!("  agents:");
-        for agent in agency.agents() {
-            let entry = if agency.entry_points().iter().any(|e| e == agent.name()) {
-                " [entry point]"
-            } else {
-                ""
-            };
-            println!(
-                "    {}{entry} ({}): {}",
-                agent.name(),
-                agent.model(),
-                agent.description()
-            );
-            let tools: Vec<&str> = agent.tools().iter().map(|t| t.name()).collect();
-            if !tools.is_empty() {
-                println!("      tools: {}", tools.join(", "));
-            }
-        }
-        if !agency.flows().is_empty() {
-            println!("  flows (send_message):");
-            for (sender, recipient) in agency.flows() {
-                println!("    {sender} -> {recipient}");
-            }
-        }
-        if !agency.handoffs().is_empty() {
-            println!("  handoffs (transfer_to_*):");
-            for (from, to) in agency.handoffs() {
-                println!("    {from} => {to}");
-            }
-        }
-    }
-}
-
-async fn run(agency: &Agency, message: &str) -> Result<(), String> {
-    let out = agency
-        .run(message, None, RunConfig::from_env())
-        .await
-        .map_err(|failure| format!("the run failed: {failure}"))?;
-    for item in &out.new_items {
-        let who = match item["callerAgent"].as_str() {
-            Some(caller) => format!("{caller} -> {}", item["agent"].as_str().unwrap_or("?")),
-            None => item["agent"].as_str().unwrap_or("?").to_owned(),
-        };
-        let what = match item["type"].as_str().unwrap_or("message") {
-            "function_call" => format!(
-                "calls {}({})",
-                item["name"].as_str().unwrap_or("?"),
-                item["arguments"].as_str().unwrap_or("")
-            ),
-            "function_call_output" => {
-                format!("tool output: {}", item["output"].as_str().unwrap_or(""))
-            }
-            "message" => format!(
-                "{}: {}",
-                item["role"].as_str().unwrap_or("?"),
-                text_of(&item["content"])
-            ),
-            other => other.to_owned(),
-        };
-        println!("[{who}] {what}");
-    }
-    let answer = match &out.final_output {
-        serde_json::Value::String(text) => text.clone(),
-        other => other.to_string(),
-    };
-    println!("\n{answer}\n");
-    let u = &out.usage;
-    println!(
-        "{} model calls, {} input + {} output tokens, ${:.6}",
-        u.request_count, u.input_tokens, u.output_tokens, u.total_cost
-    );
-    Ok(())
-}
-
-fn text_of(content: &serde_json::Value) -> String {
-    match content {
-        serde_json::Value::String(text) => text.clone(),
-        serde_json::Value::Array(parts) => parts
-            .iter()
-            .filter_map(|p| p["text"].as_str())
-            .collect::<Vec<_>>()
-            .join(" "),
-        _ => String::new(),
-    }
-}
-
 #[tokio::main]
-async fn main() -> ExitCode {
-    let (company, helpdesk) = match (company(), helpdesk().build()) {
-        (Ok(c), Ok(h)) => (c, h),
-        (Err(e), _) | (_, Err(e)) => {
-            eprintln!("error: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let result = match args.as_slice() {
-        ["list"] => {
-            list(&[company, helpdesk]);
-            Ok(())
-        }
-        ["run", "--helpdesk", message] => run(&helpdesk, message).await,
-        ["run", message] => run(&company, message).await,
-        _ => {
-            eprintln!("{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::FAILURE
-        }
-    }
+async fn main() -> agency::Result<()> {
+    agency::main().await
 }

@@ -1,14 +1,22 @@
 //! `agency::main()`: the command line of a user's binary.
 
+mod chat;
+
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::http::{DEFAULT_APP_TOKEN_ENV, DEFAULT_BODY_LIMIT, Server, ServerError, ServerOptions};
-use crate::{RegistryError, Toolbox};
+use crate::{Agency, AgencyError, AgencyRegistration, RegistryError, RunFailure, Toolbox};
+
+pub use chat::Chat;
 
 /// Why `agency::main()` stopped.
-#[derive(Debug, thiserror::Error)]
+///
+/// Its `Debug` form is its message and the chain of its causes, so that a `main` returning
+/// `agency::Result<()>` prints a readable error.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The server could not be built or stopped with an error.
@@ -29,6 +37,68 @@ pub enum Error {
     /// The command line was wrong (the message is clap's, with usage).
     #[error("{0}")]
     Usage(String),
+    /// `chat` or `run` named an agency the program does not serve, or named none while it
+    /// serves several (or none at all).
+    #[error("{}", unknown_agency(.name.as_deref(), .available))]
+    UnknownAgency {
+        /// The name given, if any.
+        name: Option<String>,
+        /// The agencies the program serves.
+        available: Vec<String>,
+    },
+    /// `--recipient` named an agent the agency does not have.
+    #[error("the agency {agency} has no agent '{name}'; its agents: {}", .available.join(", "))]
+    UnknownRecipient {
+        /// The agency.
+        agency: String,
+        /// The name given.
+        name: String,
+        /// The agency's agents.
+        available: Vec<String>,
+    },
+    /// An `#[agency]` factory failed to build its agency.
+    #[error("the agency factory {factory} ({location}) failed: {source}")]
+    InvalidAgency {
+        /// The factory function's name.
+        factory: String,
+        /// Where it is defined, as `file:line`.
+        location: String,
+        /// Why.
+        #[source]
+        source: AgencyError,
+    },
+    /// A run of `chat` or `run` failed (a model error, no API key, too many turns, ...); what it
+    /// completed before is in the failure.
+    #[error(transparent)]
+    Run(Box<RunFailure>),
+}
+
+impl std::fmt::Debug for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self}")?;
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            // A transparent variant's source is the error it already printed.
+            if cause.to_string() != self.to_string() {
+                write!(f, "\n  caused by: {cause}")?;
+            }
+            source = cause.source();
+        }
+        Ok(())
+    }
+}
+
+fn unknown_agency(name: Option<&str>, available: &[String]) -> String {
+    let served = if available.is_empty() {
+        "this program serves no agency (define one with #[agency])".to_owned()
+    } else {
+        format!("this program serves: {}", available.join(", "))
+    };
+    match name {
+        Some(name) => format!("no agency named '{name}'; {served}"),
+        None if available.is_empty() => served,
+        None => format!("name the agency to talk to; {served}"),
+    }
 }
 
 /// `Result` with [`enum@Error`].
@@ -36,7 +106,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[derive(Debug, Parser)]
 #[command(
-    about = "Serve and export the tools of this program (agency-rs).",
+    about = "Serve, export and talk to the tools and agencies of this program (agency-rs).",
     version
 )]
 struct Cli {
@@ -55,6 +125,31 @@ enum Command {
     Export(Export),
     /// List what was discovered.
     List,
+    /// Talk to an agency in the terminal: each line of standard input is a message, until its
+    /// end or `/exit` (`/reset` starts over). Needs the model's API key (`OPENAI_API_KEY`).
+    Chat {
+        /// The agency (its name); optional when the program serves only one.
+        agency: Option<String>,
+        #[command(flatten)]
+        talk: TalkArgs,
+    },
+    /// Send one message to an agency and print the run as it happens; fails (exit status 1)
+    /// when the run does.
+    Run {
+        /// The agency (its name).
+        agency: String,
+        /// The message.
+        message: String,
+        #[command(flatten)]
+        talk: TalkArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+struct TalkArgs {
+    /// The agent that gets the messages (default: the agency's first entry point).
+    #[arg(long)]
+    recipient: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -125,14 +220,23 @@ impl ServeArgs {
     }
 }
 
-/// Runs the command line of a program that defines tools with `#[tool]`:
+/// Runs the command line of a program that defines tools with `#[tool]` and agencies with
+/// `#[agency]`:
 ///
-/// - `serve` (the default): serve every discovered tool over HTTP, with `/docs` and `/redoc`;
+/// - `serve` (the default): serve every discovered tool and agency over HTTP, with `/docs` and
+///   `/redoc`;
 ///   `--host`, `--port`, `--app-token-env`, `--cors-origins`, `--body-limit`, `--server-url`
 ///   (or the `AGENCY_*` environment variables);
 /// - `export openapi [--url URL] [--title T] [-o FILE]`: the OpenAPI document the server serves;
 /// - `export tools [--format responses|chat] [-o FILE]`: the OpenAI tool definitions;
-/// - `list`: what was discovered.
+/// - `list`: what was discovered;
+/// - `chat [AGENCY] [--recipient AGENT]`: a conversation with an agency in the terminal, one
+///   message per line of standard input, printed as it streams (see [`Chat`]);
+/// - `run AGENCY MESSAGE [--recipient AGENT]`: one message, printed the same way; an error when
+///   the run fails.
+///
+/// `chat` and `run` call the model configured by the environment (`OPENAI_API_KEY`,
+/// `OPENAI_BASE_URL`, ...).
 ///
 /// ```no_run
 /// #[tokio::main]
@@ -150,12 +254,89 @@ pub async fn main() -> Result<()> {
             return Ok(());
         }
     };
-    init_tracing();
+    if matches!(
+        cli.command,
+        Some(Command::Chat { .. } | Command::Run { .. })
+    ) {
+        init_tracing_to_stderr();
+    } else {
+        init_tracing();
+    }
     match cli.command {
         None => serve(&cli.serve).await,
         Some(Command::Serve(args)) => serve(&args).await,
         Some(Command::List) => list(),
         Some(Command::Export(export)) => self::export(export, &cli.serve),
+        Some(Command::Chat { agency, talk }) => {
+            let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+            let mut chat = talk
+                .chat(find_agency(agency.as_deref())?)
+                .interactive(interactive);
+            chat.run(chat::StdinLines::spawn(), &mut std::io::stdout())
+                .await
+        }
+        Some(Command::Run {
+            agency,
+            message,
+            talk,
+        }) => {
+            let mut chat = talk.chat(find_agency(Some(&agency))?);
+            chat.send(&message, &mut std::io::stdout()).await?;
+            Ok(())
+        }
+    }
+}
+
+impl TalkArgs {
+    /// A conversation with `agency` on the model of the environment, coloured when standard
+    /// output is a terminal (and `NO_COLOR` is unset), cancelled by Ctrl-C.
+    fn chat(self, agency: Agency) -> Chat {
+        let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        let mut chat = Chat::new(agency)
+            .config(crate::RunConfig::from_env())
+            .colour(colour)
+            .cancel_on_ctrl_c(true);
+        if let Some(recipient) = self.recipient {
+            chat = chat.recipient(recipient);
+        }
+        chat
+    }
+}
+
+/// The served agency called `name` (its name, or its route or factory name in any case), or
+/// the only one when no name is given.
+fn find_agency(name: Option<&str>) -> Result<Agency> {
+    let mut agencies = Vec::new();
+    for reg in AgencyRegistration::all() {
+        let agency = (reg.build)().map_err(|source| Error::InvalidAgency {
+            factory: reg.name.to_owned(),
+            location: reg.location.to_owned(),
+            source,
+        })?;
+        agencies.push((reg.name, agency));
+    }
+    pick_agency(agencies, name)
+}
+
+fn pick_agency(agencies: Vec<(&str, Agency)>, name: Option<&str>) -> Result<Agency> {
+    let available = || agencies.iter().map(|(_, a)| a.name().to_owned()).collect();
+    let found = match name {
+        None if agencies.len() == 1 => agencies.first(),
+        None => None,
+        Some(name) => agencies.iter().find(|(_, a)| a.name() == name).or_else(|| {
+            agencies.iter().find(|(factory, a)| {
+                [a.name(), a.route_name().as_str(), factory]
+                    .iter()
+                    .any(|n| n.eq_ignore_ascii_case(name))
+            })
+        }),
+    };
+    match found {
+        Some((_, agency)) => Ok(agency.clone()),
+        None => Err(Error::UnknownAgency {
+            name: name.map(str::to_owned),
+            available: available(),
+        }),
     }
 }
 
@@ -163,6 +344,17 @@ fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+}
+
+/// Warnings and errors only, on standard error: standard output is the conversation.
+fn init_tracing_to_stderr() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .try_init();
 }
 
 fn server(options: ServerOptions) -> Result<Server> {
@@ -175,7 +367,7 @@ async fn serve(args: &ServeArgs) -> Result<()> {
 }
 
 fn list() -> Result<()> {
-    let registrations = crate::AgencyRegistration::all();
+    let registrations = AgencyRegistration::all();
     println!("agencies ({}):", registrations.len());
     for reg in registrations {
         let agency = match (reg.build)() {
