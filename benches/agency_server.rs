@@ -304,7 +304,8 @@ async fn open_streams(client: &reqwest::Client, s: &Setup, n: usize) -> (f64, f6
 
 type Events = Pin<Box<dyn Stream<Item = Result<Event, EventStreamError<reqwest::Error>>> + Send>>;
 
-async fn sse(client: &reqwest::Client, url: &str, body: &str) -> Events {
+/// `POST url` with the JSON `body` and the fake's API key; the answer must be 200.
+async fn send(client: &reqwest::Client, url: &str, body: &str) -> reqwest::Response {
     let resp = client
         .post(url)
         .header("content-type", "application/json")
@@ -314,15 +315,11 @@ async fn sse(client: &reqwest::Client, url: &str, body: &str) -> Events {
         .await
         .expect("send");
     assert_eq!(resp.status(), 200, "{url}");
-    let bytes = futures::stream::unfold(Some(resp), |resp| async move {
-        let mut resp = resp?;
-        match resp.chunk().await {
-            Ok(Some(chunk)) => Some((Ok(chunk), Some(resp))),
-            Ok(None) => None,
-            Err(e) => Some((Err(e), None)),
-        }
-    });
-    Box::pin(bytes.eventsource())
+    resp
+}
+
+async fn sse(client: &reqwest::Client, url: &str, body: &str) -> Events {
+    Box::pin(send(client, url, body).await.bytes_stream().eventsource())
 }
 
 /// One `get_response`, read to the end; its latency in seconds.
@@ -347,16 +344,7 @@ async fn get_response(client: &reqwest::Client, url: &str, body: &str) -> f64 {
 /// answer read; the latency in seconds.
 async fn direct(client: &reqwest::Client, url: &str, body: &str) -> f64 {
     let start = Instant::now();
-    let resp = client
-        .post(url)
-        .header("content-type", "application/json")
-        .header("authorization", "Bearer k")
-        .body(body.to_owned())
-        .send()
-        .await
-        .expect("send");
-    assert_eq!(resp.status(), 200);
-    let bytes = resp.bytes().await.expect("body");
+    let bytes = send(client, url, body).await.bytes().await.expect("body");
     let elapsed = start.elapsed().as_secs_f64();
     assert!(
         bytes.windows(18).any(|w| w == b"response.completed"),

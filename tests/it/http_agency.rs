@@ -223,16 +223,8 @@ struct Sse {
 
 impl Sse {
     fn new(resp: reqwest::Response) -> Sse {
-        let bytes = futures::stream::unfold(Some(resp), |resp| async move {
-            let mut resp = resp?;
-            match resp.chunk().await {
-                Ok(Some(chunk)) => Some((Ok(chunk), Some(resp))),
-                Ok(None) => None,
-                Err(e) => Some((Err(e), None)),
-            }
-        });
         Sse {
-            events: Box::pin(bytes.eventsource()),
+            events: Box::pin(resp.bytes_stream().eventsource()),
             seen: Vec::new(),
         }
     }
