@@ -1919,9 +1919,9 @@ async fn wait_for(what: &str, cond: impl Fn() -> bool) {
     }
 }
 
-#[tokio::test]
-async fn cancel_immediate_tells_the_running_tool_to_stop() {
-    let fake = FakeOpenAi::start().await;
+/// A server whose `bench` agency calls `stoppable` on the model's first turn, and the stream of
+/// that run read up to the call: the server, the stream, the run's id and the tool's `Stops`.
+async fn stoppable_run(fake: &FakeOpenAi) -> (Running, Sse, String, Stops) {
     fake.push(Reply::function_call("stoppable", json!({})));
     let stops = Stops::default();
     let s = start(
@@ -1935,6 +1935,13 @@ async fn cancel_immediate_tells_the_running_tool_to_stop() {
     let mut sse = s.stream("bench", &json!({"message": "work"})).await;
     let run_id = sse.run_id().await;
     sse.until(is_item("tool_called")).await;
+    (s, sse, run_id, stops)
+}
+
+#[tokio::test]
+async fn cancel_immediate_tells_the_running_tool_to_stop() {
+    let fake = FakeOpenAi::start().await;
+    let (s, sse, run_id, stops) = stoppable_run(&fake).await;
     let (r, run) = tokio::join!(s.cancel("bench", &run_id, "immediate"), sse.finish());
     assert_eq!(r.status, StatusCode::OK);
     // The call without its output is dropped, so the history stays valid.
@@ -1947,19 +1954,7 @@ async fn cancel_immediate_tells_the_running_tool_to_stop() {
 #[tokio::test]
 async fn a_client_that_disconnects_during_a_tool_call_stops_the_tool() {
     let fake = FakeOpenAi::start().await;
-    fake.push(Reply::function_call("stoppable", json!({})));
-    let stops = Stops::default();
-    let s = start(
-        Server::builder()
-            .agency(bench_with(vec![stoppable_tool(stops.clone())]))
-            .client(client(fake.base_url()))
-            .build()
-            .unwrap(),
-    )
-    .await;
-    let mut sse = s.stream("bench", &json!({"message": "work"})).await;
-    let run_id = sse.run_id().await;
-    sse.until(is_item("tool_called")).await;
+    let (s, sse, run_id, stops) = stoppable_run(&fake).await;
     drop(sse);
     wait_for("the tool was not stopped", || stops.seen() == (1, 1)).await;
     let r = s.cancel("bench", &run_id, "immediate").await;

@@ -724,6 +724,14 @@ async fn preflight(s: &Running, origin: &str) -> Reply {
     .await
 }
 
+/// `POST /tool/add` (2 + 3) from `origin`, with `more` headers after the content type.
+async fn add_from(s: &Running, origin: &str, more: &[(&str, &str)]) -> Reply {
+    let mut headers = vec![("origin", origin), ("content-type", "application/json")];
+    headers.extend_from_slice(more);
+    s.request(Method::POST, "/tool/add", &headers, r#"{"a":2,"b":3}"#)
+        .await
+}
+
 #[tokio::test]
 async fn cors_wildcard_case_44() {
     let s = serve(ServerOptions::default().with_app_token(TOKEN)).await;
@@ -742,18 +750,12 @@ async fn cors_wildcard_case_44() {
             .is_some_and(|h| h.contains("authorization"))
     );
 
-    let r = s
-        .request(
-            Method::POST,
-            "/tool/add",
-            &[
-                ("origin", "http://example.test"),
-                ("content-type", "application/json"),
-                ("authorization", "Bearer bench-secret-token"),
-            ],
-            r#"{"a":2,"b":3}"#,
-        )
-        .await;
+    let r = add_from(
+        &s,
+        "http://example.test",
+        &[("authorization", "Bearer bench-secret-token")],
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.header("access-control-allow-origin"), Some("*"));
 }
@@ -777,31 +779,11 @@ async fn cors_explicit_origins() {
     assert_eq!(r.header("access-control-allow-origin"), None);
 
     // A simple request from elsewhere is served, without CORS headers: the browser refuses it.
-    let r = s
-        .request(
-            Method::POST,
-            "/tool/add",
-            &[
-                ("origin", "http://evil.test"),
-                ("content-type", "application/json"),
-            ],
-            r#"{"a":2,"b":3}"#,
-        )
-        .await;
+    let r = add_from(&s, "http://evil.test", &[]).await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.header("access-control-allow-origin"), None);
 
-    let r = s
-        .request(
-            Method::POST,
-            "/tool/add",
-            &[
-                ("origin", "http://app.test"),
-                ("content-type", "application/json"),
-            ],
-            r#"{"a":2,"b":3}"#,
-        )
-        .await;
+    let r = add_from(&s, "http://app.test", &[]).await;
     assert_eq!(
         r.header("access-control-allow-origin"),
         Some("http://app.test")
