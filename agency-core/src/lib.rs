@@ -6,13 +6,13 @@
 
 pub mod agency;
 pub mod agent;
-mod agent_registration;
 mod context;
 mod error;
 pub mod event;
 pub mod item;
 pub mod model;
 mod pricing;
+mod registration;
 mod registry;
 pub mod run;
 pub mod schema;
@@ -25,12 +25,12 @@ pub mod __private;
 
 pub use agency::{Agency, AgencyBuilder, AgencyError, AgencyRegistration, IntoAgency, IntoAgent};
 pub use agent::{Agent, AgentBuilder, AgentError};
-pub use agent_registration::AgentRegistration;
 pub use context::{ToolContext, UserContext};
 pub use error::{RegistryError, ToolError};
 pub use event::{EventMeta, RunEvent};
 pub use pricing::{ModelPrice, PriceTable};
-pub use registry::{ToolRegistration, Toolbox};
+pub use registration::{AgentRegistration, Registration, ToolRegistration};
+pub use registry::Toolbox;
 pub use run::{CancelMode, RunConfig, RunControl, RunError, RunFailure, RunOutput, RunStream};
 pub use tool::{Tool, ToolBuilder, ToolFuture};
 pub use usage::Usage;
