@@ -25,6 +25,17 @@ impl Errors {
         self.push(syn::Error::new(span, message));
     }
 
+    /// Reports generic parameters on `what` (`"#[tool] functions"`), with `why` they cannot be,
+    /// or else a `where` clause.
+    pub(crate) fn no_generics(&mut self, generics: &syn::Generics, what: &str, why: Option<&str>) {
+        if !generics.params.is_empty() {
+            let why = why.map(|why| format!(": {why}")).unwrap_or_default();
+            self.at(generics, format!("{what} cannot be generic{why}"));
+        } else if let Some(where_clause) = &generics.where_clause {
+            self.at(where_clause, format!("{what} cannot have a `where` clause"));
+        }
+    }
+
     /// Whether nothing was reported.
     pub(crate) fn is_empty(&self) -> bool {
         self.0.is_none()

@@ -12,6 +12,7 @@ mod errors;
 mod names;
 mod options;
 mod params;
+mod registration;
 mod tool_fn;
 mod tool_meta;
 mod tool_struct;
