@@ -50,7 +50,7 @@ impl Toolbox {
     }
 
     fn insert(&mut self, tool: Tool, location: String) -> Result<(), RegistryError> {
-        if !is_valid_name(tool.name()) {
+        if !agency_names::is_valid(tool.name()) {
             return Err(RegistryError::InvalidToolName(tool.name().to_owned()));
         }
         if let Some((_, first)) = self.tools.get(tool.name()) {
@@ -83,12 +83,4 @@ impl Toolbox {
     pub fn is_empty(&self) -> bool {
         self.tools.is_empty()
     }
-}
-
-/// Whether `name` matches `^[a-zA-Z0-9_-]{1,64}$`, the names OpenAI accepts for functions.
-pub fn is_valid_name(name: &str) -> bool {
-    (1..=64).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
