@@ -28,13 +28,11 @@ pub(crate) fn expand_attribute(attr: TokenStream, item: TokenStream) -> TokenStr
                 "#[agency] goes on a function without parameters that returns the agency \
                  (`fn demo() -> AgencyBuilder { Agency::builder(\"demo\").entry(Assistant) }`)",
             );
-            let errors = errors.to_compile_errors();
-            quote!(#errors #other)
+            errors.followed_by(other)
         }
         Err(error) => {
             errors.push(error);
-            let errors = errors.to_compile_errors();
-            quote!(#errors #item)
+            errors.followed_by(item)
         }
     }
 }

@@ -31,13 +31,11 @@ pub(crate) fn expand_attribute(attr: TokenStream, item: TokenStream) -> TokenStr
                 "#[agent] goes on a unit struct (`struct Assistant;`): the attribute's options \
                  configure the agent",
             );
-            let errors = errors.to_compile_errors();
-            quote!(#errors #other)
+            errors.followed_by(other)
         }
         Err(error) => {
             errors.push(error);
-            let errors = errors.to_compile_errors();
-            quote!(#errors #item)
+            errors.followed_by(item)
         }
     }
 }

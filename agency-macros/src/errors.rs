@@ -41,6 +41,13 @@ impl Errors {
         self.0.is_none()
     }
 
+    /// The `compile_error!`s, then `item` as it was written (for an item the macro does not take
+    /// or cannot parse: the rest of the program still sees it).
+    pub(crate) fn followed_by(&self, item: impl quote::ToTokens) -> TokenStream {
+        let errors = self.to_compile_errors();
+        quote::quote!(#errors #item)
+    }
+
     /// The `compile_error!`s to emit (nothing if no error).
     pub(crate) fn to_compile_errors(&self) -> TokenStream {
         self.0
