@@ -490,7 +490,7 @@ async fn forward(
         .expect("the model answers");
     assert_eq!(resp.status(), 200);
     let (mut text, mut item, mut usage) = (String::new(), None, None);
-    let mut events = events(resp);
+    let mut events = resp.bytes_stream().eventsource();
     while let Some(event) = events.next().await {
         let event = event.expect("SSE");
         let kind = event.event.as_str();
@@ -509,11 +509,9 @@ async fn forward(
             _ => {}
         }
     }
-    let usage = Usage::from_openai(
-        &usage.expect("response.completed"),
-        &f.model,
-        PriceTable::global(),
-    );
+    let tokens: agency::model::TokenUsage =
+        serde_json::from_value(usage.expect("response.completed")).expect("usage");
+    let usage = Usage::from_tokens(&tokens, &f.model, PriceTable::global());
     let run_id = agency::item::new_agent_run_id();
     let stamp = |mut item: Value| {
         let map = item.as_object_mut().expect("an item");
@@ -575,7 +573,8 @@ async fn open_streams(client: &reqwest::Client, s: &Setup, n: usize) -> (f64, f6
 
 type Events = Pin<Box<dyn Stream<Item = Result<Event, EventStreamError<reqwest::Error>>> + Send>>;
 
-async fn sse(client: &reqwest::Client, url: &str, body: &str) -> Events {
+/// `POST url` with the JSON `body` and the fake's API key; the answer must be 200.
+async fn send(client: &reqwest::Client, url: &str, body: &str) -> reqwest::Response {
     let resp = client
         .post(url)
         .header("content-type", "application/json")
@@ -585,20 +584,11 @@ async fn sse(client: &reqwest::Client, url: &str, body: &str) -> Events {
         .await
         .expect("send");
     assert_eq!(resp.status(), 200, "{url}");
-    events(resp)
+    resp
 }
 
-/// The SSE events of `resp`'s body.
-fn events(resp: reqwest::Response) -> Events {
-    let bytes = futures::stream::unfold(Some(resp), |resp| async move {
-        let mut resp = resp?;
-        match resp.chunk().await {
-            Ok(Some(chunk)) => Some((Ok(chunk), Some(resp))),
-            Ok(None) => None,
-            Err(e) => Some((Err(e), None)),
-        }
-    });
-    Box::pin(bytes.eventsource())
+async fn sse(client: &reqwest::Client, url: &str, body: &str) -> Events {
+    Box::pin(send(client, url, body).await.bytes_stream().eventsource())
 }
 
 /// One `get_response`, read to the end; its latency in seconds.
@@ -623,16 +613,7 @@ async fn get_response(client: &reqwest::Client, url: &str, body: &str) -> f64 {
 /// answer read; the latency in seconds.
 async fn direct(client: &reqwest::Client, url: &str, body: &str) -> f64 {
     let start = Instant::now();
-    let resp = client
-        .post(url)
-        .header("content-type", "application/json")
-        .header("authorization", "Bearer k")
-        .body(body.to_owned())
-        .send()
-        .await
-        .expect("send");
-    assert_eq!(resp.status(), 200);
-    let bytes = resp.bytes().await.expect("body");
+    let bytes = send(client, url, body).await.bytes().await.expect("body");
     let elapsed = start.elapsed().as_secs_f64();
     assert!(
         bytes.windows(18).any(|w| w == b"response.completed"),

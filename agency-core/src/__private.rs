@@ -7,8 +7,7 @@ use futures::future::OptionFuture;
 use serde::Serialize;
 use serde_json::Value;
 
-pub use crate::agent_registration::AgentRegistration;
-pub use crate::registry::ToolRegistration;
+pub use crate::registration::{AgencyRegistration, AgentRegistration, ToolRegistration};
 pub use inventory;
 pub use schemars;
 pub use serde;

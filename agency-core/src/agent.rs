@@ -264,20 +264,12 @@ impl AgentBuilder {
             .and_then(|t| t.as_str())
             .unwrap_or("output")
             .to_owned();
-        let (schema, strict) = match schema::to_strict(&raw) {
-            Ok(s) => (s, true),
-            Err(why) => {
-                tracing::warn!(
-                    "agent '{}': output type cannot use strict mode ({why}); sent non-strict",
-                    self.0.name
-                );
-                (schema::to_lenient(&raw), false)
-            }
-        };
+        let what = format!("the output type of agent '{}'", self.0.name);
+        let for_model = schema::for_model(&raw, true, &what);
         self.0.output = Some(OutputSchema {
             name,
-            schema,
-            strict,
+            schema: for_model.schema,
+            strict: for_model.strict,
         });
         self
     }

@@ -92,6 +92,6 @@ pub enum RegistryError {
         second: String,
     },
     /// A tool name that OpenAI would refuse.
-    #[error("tool name '{0}' is invalid: it must match ^[a-zA-Z0-9_-]{{1,64}}$")]
+    #[error("tool name '{0}' is invalid: it must match {pattern}", pattern = agency_names::PATTERN)]
     InvalidToolName(String),
 }

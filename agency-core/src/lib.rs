@@ -19,7 +19,6 @@
 
 pub mod agency;
 pub mod agent;
-mod agent_registration;
 mod chat_name;
 mod context;
 mod error;
@@ -27,6 +26,7 @@ pub mod event;
 pub mod item;
 pub mod model;
 mod pricing;
+mod registration;
 mod registry;
 pub mod run;
 pub mod schema;
@@ -39,13 +39,13 @@ pub mod __private;
 
 pub use agency::{Agency, AgencyBuilder, AgencyError, AgencyRegistration, IntoAgency, IntoAgent};
 pub use agent::{Agent, AgentBuilder, AgentError};
-pub use agent_registration::AgentRegistration;
 pub use context::{ToolContext, UserContext};
 pub use error::{RegistryError, ToolError};
 pub use event::RunEvent;
 pub use item::{Entry, Item, Meta};
 pub use pricing::{ModelPrice, PriceTable};
-pub use registry::{ToolRegistration, Toolbox};
+pub use registration::{AgentRegistration, Registration, ToolRegistration};
+pub use registry::Toolbox;
 pub use run::{CancelMode, RunConfig, RunControl, RunError, RunFailure, RunOutput, RunStream};
 pub use tool::{Tool, ToolBuilder, ToolFuture};
 pub use usage::Usage;

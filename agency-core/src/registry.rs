@@ -1,20 +1,6 @@
 use std::collections::BTreeMap;
 
-use crate::{RegistryError, Tool};
-
-/// A tool registered by `#[tool]` through `inventory`. Generated code builds these; you rarely
-/// name this type.
-#[derive(Debug)]
-pub struct ToolRegistration {
-    /// The tool's name.
-    pub name: &'static str,
-    /// Where the tool was defined, as `file:line`.
-    pub location: &'static str,
-    /// Builds the tool.
-    pub build: fn() -> Tool,
-}
-
-inventory::collect!(ToolRegistration);
+use crate::{RegistryError, Tool, ToolRegistration};
 
 /// A set of tools with unique, valid names, sorted by name.
 ///
@@ -42,10 +28,8 @@ impl Toolbox {
     /// A crate that is only listed in `Cargo.toml` and never named in code is not linked, and its
     /// tools are missing: name it somewhere (`use my_tools as _;`).
     pub fn discover() -> Result<Self, RegistryError> {
-        let mut regs: Vec<&ToolRegistration> = inventory::iter::<ToolRegistration>().collect();
-        regs.sort_by_key(|r| (r.name, r.location));
         let mut tools = Toolbox::new();
-        for reg in regs {
+        for reg in ToolRegistration::all() {
             tools.insert((reg.build)(), format!("defined at {}", reg.location))?;
         }
         Ok(tools)
@@ -66,7 +50,7 @@ impl Toolbox {
     }
 
     fn insert(&mut self, tool: Tool, location: String) -> Result<(), RegistryError> {
-        if !is_valid_name(tool.name()) {
+        if !agency_names::is_valid(tool.name()) {
             return Err(RegistryError::InvalidToolName(tool.name().to_owned()));
         }
         if let Some((_, first)) = self.tools.get(tool.name()) {
@@ -99,12 +83,4 @@ impl Toolbox {
     pub fn is_empty(&self) -> bool {
         self.tools.is_empty()
     }
-}
-
-/// Whether `name` matches `^[a-zA-Z0-9_-]{1,64}$`, the names OpenAI accepts for functions.
-pub fn is_valid_name(name: &str) -> bool {
-    (1..=64).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }

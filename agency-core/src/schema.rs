@@ -43,3 +43,53 @@ pub fn generate<T: JsonSchema>() -> Value {
         .into_root_schema_for::<T>()
         .to_value()
 }
+
+/// A schema as it is sent to the model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelSchema {
+    /// In strict form when `strict`, else lenient.
+    pub schema: Value,
+    /// Whether it is sent with `strict: true`.
+    pub strict: bool,
+    /// Why strict mode was asked for and could not be had (also logged as a warning).
+    pub warning: Option<String>,
+}
+
+/// `raw` rewritten for the model: in strict mode when `strict` is asked for and the schema can
+/// be strict, else lenient. When strict mode was asked for and is not possible, the warning
+/// (naming `what`, as in `"tool 'add'"`) is logged and returned.
+///
+/// ```
+/// use agency_core::schema;
+/// use std::collections::BTreeMap;
+///
+/// let raw = schema::generate::<BTreeMap<String, u32>>();
+/// let map = schema::for_model(&raw, true, "tool 'count'");
+/// assert!(!map.strict);
+/// assert!(map.warning.unwrap().starts_with("tool 'count' cannot use OpenAI strict mode"));
+/// assert_eq!(schema::for_model(&raw, false, "tool 'count'").warning, None);
+/// ```
+pub fn for_model(raw: &Value, strict: bool, what: &str) -> ModelSchema {
+    let lenient = |warning| ModelSchema {
+        schema: to_lenient(raw),
+        strict: false,
+        warning,
+    };
+    if !strict {
+        return lenient(None);
+    }
+    match to_strict(raw) {
+        Ok(schema) => ModelSchema {
+            schema,
+            strict: true,
+            warning: None,
+        },
+        Err(why) => {
+            let warning = format!(
+                "{what} cannot use OpenAI strict mode ({why}); it is sent with strict: false"
+            );
+            tracing::warn!("{warning}");
+            lenient(Some(warning))
+        }
+    }
+}

@@ -201,23 +201,8 @@ impl ToolBuilder {
         O: Serialize + 'static,
     {
         let raw = schema::generate::<I>();
-        let mut warnings = Vec::new();
-        let (parameters, strict) = if self.strict {
-            match schema::to_strict(&raw) {
-                Ok(strict) => (strict, true),
-                Err(why) => {
-                    let warning = format!(
-                        "tool '{}' cannot use OpenAI strict mode ({why}); it is sent with strict: false",
-                        self.name
-                    );
-                    tracing::warn!("{warning}");
-                    warnings.push(warning);
-                    (schema::to_lenient(&raw), false)
-                }
-            }
-        } else {
-            (schema::to_lenient(&raw), false)
-        };
+        let what = format!("tool '{}'", self.name);
+        let for_model = schema::for_model(&raw, self.strict, &what);
         let name = self.name.clone();
         let handler: Box<Handler> = Box::new(move |args: Value, ctx: ToolContext| {
             let input = match deserialize::<I>(&name, args) {
@@ -234,7 +219,8 @@ impl ToolBuilder {
                 })
             })
         });
-        self.finish(parameters, strict, warnings, handler)
+        let warnings = for_model.warning.into_iter().collect();
+        self.finish(for_model.schema, for_model.strict, warnings, handler)
     }
 
     /// Finishes the tool with a JSON schema given as a value and a handler that takes the

@@ -1,6 +1,6 @@
 //! `#[agency]` on a factory function.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
@@ -8,6 +8,7 @@ use syn::{Item, ItemFn, ReturnType};
 
 use crate::crate_path::{respanned, runtime_path};
 use crate::errors::Errors;
+use crate::registration;
 
 /// Keeps the function and registers it as an agency factory.
 pub(crate) fn expand_attribute(attr: TokenStream, item: TokenStream) -> TokenStream {
@@ -27,13 +28,11 @@ pub(crate) fn expand_attribute(attr: TokenStream, item: TokenStream) -> TokenStr
                 "#[agency] goes on a function without parameters that returns the agency \
                  (`fn demo() -> AgencyBuilder { Agency::builder(\"demo\").entry(Assistant) }`)",
             );
-            let errors = errors.to_compile_errors();
-            quote!(#errors #other)
+            errors.followed_by(other)
         }
         Err(error) => {
             errors.push(error);
-            let errors = errors.to_compile_errors();
-            quote!(#errors #item)
+            errors.followed_by(item)
         }
     }
 }
@@ -67,6 +66,14 @@ fn expand(item: ItemFn, rt: &TokenStream, mut errors: Errors) -> TokenStream {
         }
     };
 
+    let registration = registration::submit(
+        rt,
+        "AgencyRegistration",
+        &name,
+        quote!(__agency_build),
+        [],
+        Span::call_site(),
+    );
     quote! {
         #item
 
@@ -75,13 +82,7 @@ fn expand(item: ItemFn, rt: &TokenStream, mut errors: Errors) -> TokenStream {
             fn __agency_build() -> ::core::result::Result<#rt::Agency, #rt::AgencyError> {
                 #convert
             }
-            #rt::__private::inventory::submit! {
-                #rt::AgencyRegistration {
-                    name: #name,
-                    location: ::core::concat!(::core::file!(), ":", ::core::line!()),
-                    build: __agency_build,
-                }
-            }
+            #registration
         };
     }
 }
@@ -90,17 +91,11 @@ fn expand(item: ItemFn, rt: &TokenStream, mut errors: Errors) -> TokenStream {
 /// server calls it with none, once per request).
 fn check(item: &ItemFn, errors: &mut Errors) {
     let sig = &item.sig;
-    if !sig.generics.params.is_empty() {
-        errors.at(
-            &sig.generics,
-            "#[agency] functions cannot be generic: the server calls the factory as it is",
-        );
-    } else if let Some(where_clause) = &sig.generics.where_clause {
-        errors.at(
-            where_clause,
-            "#[agency] functions cannot have a `where` clause",
-        );
-    }
+    errors.no_generics(
+        &sig.generics,
+        "#[agency] functions",
+        Some("the server calls the factory as it is"),
+    );
     if let Some(asyncness) = &sig.asyncness {
         errors.at(
             asyncness,

@@ -25,9 +25,27 @@ impl Errors {
         self.push(syn::Error::new(span, message));
     }
 
+    /// Reports generic parameters on `what` (`"#[tool] functions"`), with `why` they cannot be,
+    /// or else a `where` clause.
+    pub(crate) fn no_generics(&mut self, generics: &syn::Generics, what: &str, why: Option<&str>) {
+        if !generics.params.is_empty() {
+            let why = why.map(|why| format!(": {why}")).unwrap_or_default();
+            self.at(generics, format!("{what} cannot be generic{why}"));
+        } else if let Some(where_clause) = &generics.where_clause {
+            self.at(where_clause, format!("{what} cannot have a `where` clause"));
+        }
+    }
+
     /// Whether nothing was reported.
     pub(crate) fn is_empty(&self) -> bool {
         self.0.is_none()
+    }
+
+    /// The `compile_error!`s, then `item` as it was written (for an item the macro does not take
+    /// or cannot parse: the rest of the program still sees it).
+    pub(crate) fn followed_by(&self, item: impl quote::ToTokens) -> TokenStream {
+        let errors = self.to_compile_errors();
+        quote::quote!(#errors #item)
     }
 
     /// The `compile_error!`s to emit (nothing if no error).

@@ -12,6 +12,7 @@ mod errors;
 mod names;
 mod options;
 mod params;
+mod registration;
 mod tool_fn;
 mod tool_meta;
 mod tool_struct;
@@ -352,13 +353,11 @@ fn expand(
                 "#[tool] goes on a function (its parameters are the tool's inputs) or on a struct \
                  with named fields (its fields are the inputs, its `run` method the code)",
             );
-            let errors = errors.to_compile_errors();
-            quote::quote!(#errors #other)
+            errors.followed_by(other)
         }
         Err(error) => {
             errors.push(error);
-            let errors = errors.to_compile_errors();
-            quote::quote!(#errors #item)
+            errors.followed_by(item)
         }
     }
 }

@@ -8,7 +8,7 @@ use syn::{Attribute, Ident, LitBool};
 
 use crate::errors::Errors;
 use crate::options::Options;
-use crate::{docs, names};
+use crate::{docs, names, registration};
 
 /// A tool's name, description and strictness, from the options and the item.
 pub(crate) struct ToolMeta {
@@ -61,9 +61,38 @@ impl ToolMeta {
         }
     }
 
+    /// What both forms add to the item: `pub fn tool() -> Tool` (documented by `tool_doc`; after
+    /// the items of `prelude`, it builds the tool once with `handler`, a closure expression, and
+    /// hands out clones), the `ToolItem` impl and the `inventory` registration.
+    pub(crate) fn tool_items(
+        &self,
+        rt: &TokenStream,
+        tool_doc: &str,
+        prelude: TokenStream,
+        handler: TokenStream,
+    ) -> TokenStream {
+        let ident = &self.ident;
+        let cfgs = &self.cfgs;
+        let body = self.tool_body(rt, handler);
+        let registration = self.registration(rt, quote!(#ident::tool));
+        quote! {
+            #(#cfgs)*
+            impl #ident {
+                #[doc = #tool_doc]
+                pub fn tool() -> #rt::Tool {
+                    #prelude
+
+                    #body
+                }
+            }
+
+            #registration
+        }
+    }
+
     /// `fn tool() -> Tool`'s body: builds the tool once (with `handler`, a closure expression) and
     /// hands out clones.
-    pub(crate) fn tool_body(&self, rt: &TokenStream, handler: TokenStream) -> TokenStream {
+    fn tool_body(&self, rt: &TokenStream, handler: TokenStream) -> TokenStream {
         let name = &self.name;
         let description = self.description.as_ref().map(|d| quote!(.description(#d)));
         let strict = self.strict.as_ref().map(|s| quote!(.strict(#s)));
@@ -80,10 +109,11 @@ impl ToolMeta {
     /// Registers the tool with `inventory`, so `Toolbox::discover()` finds it, and implements
     /// `ToolItem` on the item, so `#[agent(tools = [...])]` takes it; `build` is the path of its
     /// `fn tool() -> Tool`.
-    pub(crate) fn registration(&self, rt: &TokenStream, build: TokenStream) -> TokenStream {
-        let name = &self.name;
+    fn registration(&self, rt: &TokenStream, build: TokenStream) -> TokenStream {
         let cfgs = &self.cfgs;
         let ident = &self.ident;
+        let submit =
+            registration::submit(rt, "ToolRegistration", &self.name, &build, cfgs, self.span);
         quote_spanned! {self.span=>
             #(#cfgs)*
             impl #rt::__private::ToolItem for #ident {
@@ -92,14 +122,7 @@ impl ToolMeta {
                 }
             }
 
-            #(#cfgs)*
-            #rt::__private::inventory::submit! {
-                #rt::__private::ToolRegistration {
-                    name: #name,
-                    location: ::core::concat!(::core::file!(), ":", ::core::line!()),
-                    build: #build,
-                }
-            }
+            #submit
         }
     }
 }

@@ -11,7 +11,7 @@ use async_openai::Client;
 use async_openai::config::OpenAIConfig;
 use async_openai::types::chat::{CreateChatCompletionRequest, CreateChatCompletionStreamResponse};
 use async_openai::types::responses::{
-    CreateResponse, OutputItem, OutputMessageContent, ResponseStreamEvent,
+    CreateResponse, OutputItem, OutputMessageContent, Response, ResponseStreamEvent,
 };
 use futures::StreamExt;
 use serde_json::Value;
@@ -38,6 +38,15 @@ fn responses_request(body: Value) -> CreateResponse {
 /// A Chat Completions request from JSON.
 fn chat_request(body: Value) -> CreateChatCompletionRequest {
     serde_json::from_value(body).expect("a valid CreateChatCompletionRequest")
+}
+
+/// A Responses request without streaming, answered.
+async fn create_response(fake: &FakeOpenAi, body: Value) -> Response {
+    client(fake)
+        .responses()
+        .create(responses_request(body))
+        .await
+        .expect("a response")
 }
 
 /// Every item of a Responses stream.
@@ -80,6 +89,19 @@ fn text_deltas(items: &Items<ResponseStreamEvent>) -> Vec<String> {
         .iter()
         .filter_map(|item| match item {
             Ok(ResponseStreamEvent::ResponseOutputTextDelta(delta)) => Some(delta.delta.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The `response.function_call_arguments.delta`s of a stream.
+fn argument_deltas(items: &Items<ResponseStreamEvent>) -> Vec<String> {
+    items
+        .iter()
+        .filter_map(|item| match item {
+            Ok(ResponseStreamEvent::ResponseFunctionCallArgumentsDelta(delta)) => {
+                Some(delta.delta.clone())
+            }
             _ => None,
         })
         .collect()

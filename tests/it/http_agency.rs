@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use agency::http::agency::{CancelOutcome, CancelRegistry, InProcessRegistry};
-use agency::http::{Server, ServerBuilder, ServerError, ServerOptions};
+use agency::http::{Server, ServerBuilder, ServerOptions};
 use agency::model::ClientConfig;
 use agency::{Agency, Agent, CancelMode, RunControl, Tool, ToolContext, ToolError};
 use agency_testing::{FakeOpenAi, Reply, closed_port_url, lorem};
@@ -16,15 +16,10 @@ use eventsource_stream::{Event, EventStreamError, Eventsource};
 use futures::future::BoxFuture;
 use futures::{Stream, StreamExt};
 use reqwest::StatusCode;
-use reqwest::header::HeaderMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
-const TOKEN: &str = "bench-secret-token";
 /// The longest any single read of a stream may take before the test fails.
 const READ_WAIT: Duration = Duration::from_secs(30);
 /// A model that sends its first event at once and the next one much later: a run that is
@@ -34,6 +29,7 @@ const STALL: Duration = Duration::from_secs(60);
 // ---------------------------------------------------------------------------------------------
 // The reference agency: `bench` / `Assistant` with `add` and `Address`.
 
+use crate::support::http::{Answer, Running, TOKEN, assert_no_dangling_refs, start};
 use crate::support::{add_tool, address_tool};
 
 #[derive(Deserialize, JsonSchema)]
@@ -172,82 +168,15 @@ impl CancelRegistry for Watched {
 // ---------------------------------------------------------------------------------------------
 // A running server, a client, and SSE frames.
 
-struct Running {
-    base: String,
-    client: reqwest::Client,
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<Result<(), ServerError>>,
-}
-
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Value,
-}
-
-impl Answer {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-}
-
-async fn start(server: Server) -> Running {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(server.serve_on(listener, async move {
-        let _ = stopped.await;
-    }));
-    Running {
-        base: format!("http://{addr}"),
-        client: reqwest::Client::new(),
-        stop: Some(stop),
-        task,
-    }
-}
-
 impl Running {
-    fn request(
-        &self,
-        path: &str,
-        body: &Value,
-        headers: &[(&str, &str)],
-    ) -> reqwest::RequestBuilder {
-        let mut req = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .header("content-type", "application/json")
-            .body(body.to_string());
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        req
-    }
-
-    async fn post_with(&self, path: &str, body: &Value, headers: &[(&str, &str)]) -> Answer {
-        answer(self.request(path, body, headers).send().await.unwrap()).await
-    }
-
-    async fn post(&self, path: &str, body: &Value) -> Answer {
-        self.post_with(path, body, &[]).await
-    }
-
-    async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Answer {
-        let mut req = self.client.get(format!("{}{path}", self.base));
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        answer(req.send().await.unwrap()).await
-    }
-
-    async fn get(&self, path: &str) -> Answer {
-        self.get_with(path, &[]).await
-    }
-
     /// Opens `get_response_stream` and checks the status and headers of §6.
     async fn stream_with(&self, route: &str, body: &Value, headers: &[(&str, &str)]) -> Sse {
         let path = format!("/{route}/get_response_stream");
-        let resp = self.request(&path, body, headers).send().await.unwrap();
+        let resp = self
+            .post_json_request(&path, body, headers)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(resp.status(), StatusCode::OK);
         let h = resp.headers();
         let content_type = h["content-type"].to_str().unwrap();
@@ -266,30 +195,8 @@ impl Running {
 
     async fn cancel(&self, route: &str, run_id: &str, mode: &str) -> Answer {
         let body = json!({"run_id": run_id, "cancel_mode": mode});
-        self.post(&format!("/{route}/cancel_response_stream"), &body)
+        self.post_json(&format!("/{route}/cancel_response_stream"), &body)
             .await
-    }
-
-    /// Triggers the shutdown future and waits for `serve_on` to return.
-    async fn shut_down(mut self) -> Result<(), ServerError> {
-        self.stop.take().unwrap().send(()).unwrap();
-        tokio::time::timeout(READ_WAIT, self.task)
-            .await
-            .expect("serve_on did not return")
-            .unwrap()
-    }
-}
-
-async fn answer(resp: reqwest::Response) -> Answer {
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let bytes = resp.bytes().await.unwrap();
-    let body = serde_json::from_slice(&bytes)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&bytes)));
-    Answer {
-        status,
-        headers,
-        body,
     }
 }
 
@@ -316,16 +223,8 @@ struct Sse {
 
 impl Sse {
     fn new(resp: reqwest::Response) -> Sse {
-        let bytes = futures::stream::unfold(Some(resp), |resp| async move {
-            let mut resp = resp?;
-            match resp.chunk().await {
-                Ok(Some(chunk)) => Some((Ok(chunk), Some(resp))),
-                Ok(None) => None,
-                Err(e) => Some((Err(e), None)),
-            }
-        });
         Sse {
-            events: Box::pin(bytes.eventsource()),
+            events: Box::pin(resp.bytes_stream().eventsource()),
             seen: Vec::new(),
         }
     }
@@ -653,7 +552,7 @@ fn assert_like_reference(case: &str, ours: &Value, reference: &Value) {
 async fn reference_case(case: &str, request: Value, expected: &str) -> FakeOpenAi {
     let fake = FakeOpenAi::start().await;
     let s = start(bench_server(&fake).build().unwrap()).await;
-    let r = s.post("/bench/get_response", &request).await;
+    let r = s.post_json("/bench/get_response", &request).await;
     assert_eq!(r.status, StatusCode::OK, "case {case}: {}", r.body);
     assert_eq!(r.header("content-type"), Some("application/json"));
     assert_like_reference(case, &r.body, &reference(expected));
@@ -664,7 +563,7 @@ async fn reference_case(case: &str, request: Value, expected: &str) -> FakeOpenA
 async fn reference_error(case: &str, path: &str, request: Value, status: u16, expected: Value) {
     let fake = FakeOpenAi::start().await;
     let s = start(bench_server(&fake).build().unwrap()).await;
-    let r = s.post(path, &request).await;
+    let r = s.post_json(path, &request).await;
     assert_eq!(r.status.as_u16(), status, "case {case}: {}", r.body);
     assert_eq!(r.header("content-type"), Some("application/json"));
     assert_eq!(r.body, expected, "case {case}");
@@ -1003,14 +902,14 @@ async fn case_55_auth_get_response_no_header() {
     let fake = FakeOpenAi::start().await;
     let s = bench_with_token(&fake).await;
     let r = s
-        .post("/bench/get_response", &json!({"message": "Hello"}))
+        .post_json("/bench/get_response", &json!({"message": "Hello"}))
         .await;
     assert_not_authenticated("55", &r);
     // Auth comes before the body is read: an invalid body gets 401 too.
-    let r = s.post("/bench/get_response", &json!([1])).await;
+    let r = s.post_json("/bench/get_response", &json!([1])).await;
     assert_not_authenticated("55", &r);
     let wrong = s
-        .post_with(
+        .post_json_with(
             "/bench/get_response",
             &json!({"message": "Hello"}),
             &[("authorization", "Bearer nope")],
@@ -1027,7 +926,7 @@ async fn case_56_auth_get_response_ok() {
     let s = bench_with_token(&fake).await;
     let auth = format!("Bearer {TOKEN}");
     let r = s
-        .post_with(
+        .post_json_with(
             "/bench/get_response",
             &json!({"message": "Hello words=3"}),
             &[("authorization", &auth)],
@@ -1037,7 +936,7 @@ async fn case_56_auth_get_response_ok() {
     assert_like_reference("56", &r.body, &reference(REF_56));
     // The scheme is case-insensitive.
     let r = s
-        .post_with(
+        .post_json_with(
             "/bench/get_response",
             &json!({"message": "Hello words=3"}),
             &[("authorization", &format!("bearer {TOKEN}"))],
@@ -1051,11 +950,11 @@ async fn case_57_auth_stream_no_header() {
     let fake = FakeOpenAi::start().await;
     let s = bench_with_token(&fake).await;
     let r = s
-        .post("/bench/get_response_stream", &json!({"message": "Hello"}))
+        .post_json("/bench/get_response_stream", &json!({"message": "Hello"}))
         .await;
     assert_not_authenticated("57", &r);
     let r = s
-        .post("/bench/cancel_response_stream", &json!({"run_id": "x"}))
+        .post_json("/bench/cancel_response_stream", &json!({"run_id": "x"}))
         .await;
     assert_not_authenticated("57", &r);
     // With the token the stream works.
@@ -1076,10 +975,10 @@ async fn case_57_auth_stream_no_header() {
 async fn case_58_auth_metadata_no_header() {
     let fake = FakeOpenAi::start().await;
     let s = bench_with_token(&fake).await;
-    assert_not_authenticated("58", &s.get("/bench/get_metadata").await);
+    assert_not_authenticated("58", &s.get_json("/bench/get_metadata").await);
     let auth = format!("Bearer {TOKEN}");
     let r = s
-        .get_with("/bench/get_metadata", &[("authorization", &auth)])
+        .get_json_with("/bench/get_metadata", &[("authorization", &auth)])
         .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body["metadata"]["agencyName"], "bench");
@@ -1089,7 +988,7 @@ async fn case_58_auth_metadata_no_header() {
 async fn case_59_auth_openapi_no_header() {
     let fake = FakeOpenAi::start().await;
     let s = bench_with_token(&fake).await;
-    let r = s.get("/openapi.json").await;
+    let r = s.get_json("/openapi.json").await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.header("content-type"), Some("application/json"));
     assert_eq!(r.body["openapi"], "3.1.0");
@@ -1119,7 +1018,7 @@ async fn upstream_down() -> Running {
 async fn case_60_upstream_down_get_response() {
     let s = upstream_down().await;
     let r = s
-        .post("/bench/get_response", &json!({"message": "Hello"}))
+        .post_json("/bench/get_response", &json!({"message": "Hello"}))
         .await;
     // Better than the original's 500: 502, with a message that names the cause.
     assert_eq!(r.status, StatusCode::BAD_GATEWAY, "{}", r.body);
@@ -1275,7 +1174,7 @@ async fn a_client_that_disconnects_cancels_its_run() {
     );
     // The server keeps serving.
     let r = s
-        .post("/bench/get_response", &json!({"message": "Hi words=2"}))
+        .post_json("/bench/get_response", &json!({"message": "Hi words=2"}))
         .await;
     assert_eq!(r.body["response"], "Lorem ipsum");
 }
@@ -1343,11 +1242,11 @@ async fn two_agencies_side_by_side() {
     let s = two_agencies(&fake, ServerOptions::default()).await;
 
     let r = s
-        .post("/bench/get_response", &json!({"message": "hi words=2"}))
+        .post_json("/bench/get_response", &json!({"message": "hi words=2"}))
         .await;
     assert_eq!(r.body["new_messages"][1]["agent"], "Assistant");
     let r = s
-        .post(
+        .post_json(
             "/Support_Desk/get_response",
             &json!({"message": "hi words=3"}),
         )
@@ -1364,8 +1263,8 @@ async fn two_agencies_side_by_side() {
             .contains("You are the Helper.")
     );
 
-    let bench_meta = s.get("/bench/get_metadata").await.body;
-    let desk_meta = s.get("/Support_Desk/get_metadata").await.body;
+    let bench_meta = s.get_json("/bench/get_metadata").await.body;
+    let desk_meta = s.get_json("/Support_Desk/get_metadata").await.body;
     assert_eq!(bench_meta["metadata"]["agencyName"], "bench");
     assert_eq!(bench_meta["metadata"]["agents"], json!(["Assistant"]));
     assert_eq!(desk_meta["metadata"]["agencyName"], "Support Desk");
@@ -1389,7 +1288,7 @@ async fn recipient_agent_picks_any_agent_and_unknown_ones_are_listed() {
     let fake = FakeOpenAi::start().await;
     let s = two_agencies(&fake, ServerOptions::default()).await;
     let r = s
-        .post(
+        .post_json(
             "/Support_Desk/get_response",
             &json!({"message": "review words=2", "recipient_agent": "Critic"}),
         )
@@ -1408,7 +1307,7 @@ async fn recipient_agent_picks_any_agent_and_unknown_ones_are_listed() {
     assert_eq!(sent.model(), Some("gpt-4o"));
 
     let r = s
-        .post(
+        .post_json(
             "/Support_Desk/get_response",
             &json!({"message": "hi", "recipient_agent": "Assistant"}),
         )
@@ -1420,7 +1319,7 @@ async fn recipient_agent_picks_any_agent_and_unknown_ones_are_listed() {
     );
     // The stream validates the same way, before it starts.
     let r = s
-        .post(
+        .post_json(
             "/Support_Desk/get_response_stream",
             &json!({"message": "hi", "recipient_agent": "Nobody"}),
         )
@@ -1457,7 +1356,7 @@ async fn chat_history_in_chat_completions_form_is_refused() {
         {"role": "tool", "tool_call_id": "c1", "content": "3"},
     ]);
     let r = s
-        .post(
+        .post_json(
             "/bench/get_response",
             &json!({"message": "and now?", "chat_history": history}),
         )
@@ -1484,7 +1383,7 @@ async fn file_attachments_are_refused_with_400() {
         body.as_object_mut()
             .unwrap()
             .extend(extra.as_object().unwrap().clone());
-        let r = s.post("/bench/get_response", &body).await;
+        let r = s.post_json("/bench/get_response", &body).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
         let error = r.body["error"].as_str().expect("an error message");
         assert!(error.contains("not supported"), "{error}");
@@ -1512,7 +1411,7 @@ async fn client_config_with_wrong_types_is_422() {
     let fake = FakeOpenAi::start().await;
     let s = start(bench_server(&fake).build().unwrap()).await;
     let r = s
-        .post(
+        .post_json(
             "/bench/get_response",
             &json!({"message": "hi", "client_config": {"model": 5, "api_key": "k", "default_headers": {"x-a": 1}}}),
         )
@@ -1532,7 +1431,7 @@ async fn client_config_with_wrong_types_is_422() {
         ]
     );
     let r = s
-        .post(
+        .post_json(
             "/bench/get_response",
             &json!({"message": "hi", "client_config": "gpt-4o"}),
         )
@@ -1541,7 +1440,7 @@ async fn client_config_with_wrong_types_is_422() {
     assert_eq!(r.body["detail"][0]["loc"], json!(["body", "client_config"]));
     // "maybe" (not "yes", which pydantic's lax booleans take as true).
     let r = s
-        .post(
+        .post_json(
             "/bench/get_response",
             &json!({"message": "hi", "generate_chat_name": "maybe", "user_context": []}),
         )
@@ -1562,7 +1461,7 @@ async fn generate_chat_name_adds_a_short_name() {
     let fake = FakeOpenAi::start().await;
     let s = start(bench_server(&fake).build().unwrap()).await;
     let r = s
-        .post(
+        .post_json(
             "/bench/get_response",
             &json!({"message": "Hi words=4", "generate_chat_name": true}),
         )
@@ -1576,7 +1475,7 @@ async fn generate_chat_name_adds_a_short_name() {
 
     // Without the flag: no name, one request.
     let r = s
-        .post("/bench/get_response", &json!({"message": "Hi words=4"}))
+        .post_json("/bench/get_response", &json!({"message": "Hi words=4"}))
         .await;
     assert!(r.body.get("chat_name").is_none());
     assert_eq!(fake.request_count(), 3);
@@ -1608,7 +1507,7 @@ async fn client_config_reaches_the_model_api() {
     let s = start(bench_server(&fake).build().unwrap()).await;
 
     let r = s
-        .post(
+        .post_json(
             "/bench/get_response",
             &json!({"message": "Hi words=2", "client_config": {
                 "api_key": "sk-request", "model": "gpt-4o-mini",
@@ -1622,7 +1521,7 @@ async fn client_config_reaches_the_model_api() {
     assert_eq!(sent.header("x-tenant"), Some("t1"));
 
     // Without it: the server's own client.
-    s.post("/bench/get_response", &json!({"message": "Hi words=2"}))
+    s.post_json("/bench/get_response", &json!({"message": "Hi words=2"}))
         .await;
     let sent = fake.last_request().unwrap();
     assert_eq!(sent.authorization(), Some("Bearer k"));
@@ -1631,7 +1530,7 @@ async fn client_config_reaches_the_model_api() {
 
     // base_url sends this request elsewhere; the stream route too.
     let config = json!({"base_url": other.base_url()});
-    s.post(
+    s.post_json(
         "/bench/get_response",
         &json!({"message": "Hi words=2", "client_config": config}),
     )
@@ -1660,7 +1559,7 @@ async fn user_context_reaches_tools_and_not_the_model() {
     .await;
     let body = json!({"message": "call tool tenant_of with {}",
         "user_context": {"tenant": "acme", "secret": "s3cr3t-value"}});
-    let r = s.post("/bench/get_response", &body).await;
+    let r = s.post_json("/bench/get_response", &body).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["response"], "Tool tenant_of returned: tenant=acme");
     let run = s.stream("bench", &body).await.finish().await;
@@ -1673,7 +1572,7 @@ async fn user_context_reaches_tools_and_not_the_model() {
     }
     // Requests do not share it.
     let r = s
-        .post(
+        .post_json(
             "/bench/get_response",
             &json!({"message": "call tool tenant_of with {}"}),
         )
@@ -1683,24 +1582,6 @@ async fn user_context_reaches_tools_and_not_the_model() {
 
 // ---------------------------------------------------------------------------------------------
 // OpenAPI (§12).
-
-/// Every `$ref` of `doc` resolves inside `doc`.
-fn assert_no_dangling_refs(doc: &Value) {
-    fn walk(v: &Value, doc: &Value) {
-        match v {
-            Value::Object(map) => {
-                if let Some(Value::String(r)) = map.get("$ref") {
-                    let pointer = r.strip_prefix('#').expect("a local $ref");
-                    assert!(doc.pointer(pointer).is_some(), "dangling $ref {r}");
-                }
-                map.values().for_each(|v| walk(v, doc));
-            }
-            Value::Array(items) => items.iter().for_each(|v| walk(v, doc)),
-            _ => {}
-        }
-    }
-    walk(doc, doc);
-}
 
 fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
     match schema["$ref"].as_str() {
@@ -1735,7 +1616,7 @@ fn statuses(op: &Value) -> Vec<&str> {
 async fn openapi_documents_the_agency_routes() {
     let fake = FakeOpenAi::start().await;
     let s = two_agencies(&fake, ServerOptions::default()).await;
-    let doc = s.get("/openapi.json").await.body;
+    let doc = s.get_json("/openapi.json").await.body;
     assert_no_dangling_refs(&doc);
     assert!(doc["components"].get("securitySchemes").is_none());
 
@@ -1811,7 +1692,7 @@ async fn openapi_documents_the_agency_routes() {
 async fn openapi_with_a_token_documents_401_on_every_agency_route() {
     let fake = FakeOpenAi::start().await;
     let s = two_agencies(&fake, ServerOptions::default().with_app_token(TOKEN)).await;
-    let doc = s.get("/openapi.json").await.body;
+    let doc = s.get_json("/openapi.json").await.body;
     assert_no_dangling_refs(&doc);
     for route in ["bench", "Support_Desk"] {
         for (endpoint, method) in [
@@ -1836,7 +1717,7 @@ async fn a_model_api_error_is_502_naming_the_upstream_status_and_message() {
     fake.push(Reply::error(400, "Invalid value for 'model'"));
     let s = start(bench_server(&fake).build().unwrap()).await;
     let r = s
-        .post("/bench/get_response", &json!({"message": "Hello"}))
+        .post_json("/bench/get_response", &json!({"message": "Hello"}))
         .await;
     assert_eq!(r.status, StatusCode::BAD_GATEWAY, "{}", r.body);
     let error = r.body["error"].as_str().unwrap();
@@ -1878,7 +1759,7 @@ async fn a_model_api_timeout_is_504() {
     )
     .await;
     let r = s
-        .post("/bench/get_response", &json!({"message": "Hello"}))
+        .post_json("/bench/get_response", &json!({"message": "Hello"}))
         .await;
     assert_eq!(r.status, StatusCode::GATEWAY_TIMEOUT, "{}", r.body);
     assert!(
@@ -1904,18 +1785,18 @@ async fn oversized_bodies_are_413_and_wrong_methods_405() {
         "get_response_stream",
         "cancel_response_stream",
     ] {
-        let r = s.post(&format!("/bench/{endpoint}"), &big).await;
+        let r = s.post_json(&format!("/bench/{endpoint}"), &big).await;
         assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{endpoint}");
         assert!(r.body["detail"].is_string(), "{endpoint}: {}", r.body);
     }
-    let r = s.get("/bench/get_response").await;
+    let r = s.get_json("/bench/get_response").await;
     assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(r.body, json!({"detail": "Method Not Allowed"}));
     assert_eq!(r.header("allow"), Some("POST"));
-    let r = s.post("/bench/get_metadata", &json!({})).await;
+    let r = s.post_json("/bench/get_metadata", &json!({})).await;
     assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
     let r = s
-        .post("/nope/get_response", &json!({"message": "hi"}))
+        .post_json("/nope/get_response", &json!({"message": "hi"}))
         .await;
     assert_eq!(
         (r.status, r.body),
@@ -1946,7 +1827,7 @@ async fn additional_instructions_and_the_agency_context_apply_to_one_turn() {
     )
     .await;
     let r = s
-        .post(
+        .post_json(
             "/bench/get_response",
             &json!({"message": "call tool tenant_of with {}",
                 "additional_instructions": "Answer in French."}),
@@ -1964,7 +1845,7 @@ async fn additional_instructions_and_the_agency_context_apply_to_one_turn() {
     }
     // The request's context wins; the extra instructions were for that turn only.
     let r = s
-        .post(
+        .post_json(
             "/bench/get_response",
             &json!({"message": "call tool tenant_of with {}",
                 "user_context": {"tenant": "acme"}}),
@@ -2039,9 +1920,9 @@ async fn wait_for(what: &str, cond: impl Fn() -> bool) {
     }
 }
 
-#[tokio::test]
-async fn cancel_immediate_tells_the_running_tool_to_stop() {
-    let fake = FakeOpenAi::start().await;
+/// A server whose `bench` agency calls `stoppable` on the model's first turn, and the stream of
+/// that run read up to the call: the server, the stream, the run's id and the tool's `Stops`.
+async fn stoppable_run(fake: &FakeOpenAi) -> (Running, Sse, String, Stops) {
     fake.push(Reply::function_call("stoppable", json!({})));
     let stops = Stops::default();
     let s = start(
@@ -2055,6 +1936,13 @@ async fn cancel_immediate_tells_the_running_tool_to_stop() {
     let mut sse = s.stream("bench", &json!({"message": "work"})).await;
     let run_id = sse.run_id().await;
     sse.until(is_item("tool_called")).await;
+    (s, sse, run_id, stops)
+}
+
+#[tokio::test]
+async fn cancel_immediate_tells_the_running_tool_to_stop() {
+    let fake = FakeOpenAi::start().await;
+    let (s, sse, run_id, stops) = stoppable_run(&fake).await;
     let (r, run) = tokio::join!(s.cancel("bench", &run_id, "immediate"), sse.finish());
     assert_eq!(r.status, StatusCode::OK);
     // The call without its output is dropped, so the history stays valid.
@@ -2067,19 +1955,7 @@ async fn cancel_immediate_tells_the_running_tool_to_stop() {
 #[tokio::test]
 async fn a_client_that_disconnects_during_a_tool_call_stops_the_tool() {
     let fake = FakeOpenAi::start().await;
-    fake.push(Reply::function_call("stoppable", json!({})));
-    let stops = Stops::default();
-    let s = start(
-        Server::builder()
-            .agency(bench_with(vec![stoppable_tool(stops.clone())]))
-            .client(client(fake.base_url()))
-            .build()
-            .unwrap(),
-    )
-    .await;
-    let mut sse = s.stream("bench", &json!({"message": "work"})).await;
-    let run_id = sse.run_id().await;
-    sse.until(is_item("tool_called")).await;
+    let (s, sse, run_id, stops) = stoppable_run(&fake).await;
     drop(sse);
     wait_for("the tool was not stopped", || stops.seen() == (1, 1)).await;
     let r = s.cancel("bench", &run_id, "immediate").await;

@@ -3,15 +3,14 @@
 
 use agency::http::{Server, ServerError, ServerOptions};
 use agency::{RegistryError, Tool, ToolError, Toolbox};
-use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+
+use crate::support::http::{Reply, Running, TOKEN, assert_no_dangling_refs, start};
 
 // ---------------------------------------------------------------------------------------------
 // Tools of the quickstart, plus a failing, a panicking and a nested one.
@@ -76,49 +75,6 @@ fn all_tools() -> Toolbox {
 // ---------------------------------------------------------------------------------------------
 // A running server and a client.
 
-struct Running {
-    base: String,
-    client: reqwest::Client,
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<Result<(), ServerError>>,
-}
-
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    bytes: Vec<u8>,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.bytes)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.bytes)))
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.bytes).into_owned()
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-}
-
-async fn start(server: Server) -> Running {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(server.serve_on(listener, async move {
-        let _ = stopped.await;
-    }));
-    Running {
-        base: format!("http://{addr}"),
-        client: reqwest::Client::new(),
-        stop: Some(stop),
-        task,
-    }
-}
-
 async fn serve(options: ServerOptions) -> Running {
     start(
         Server::builder()
@@ -135,40 +91,6 @@ async fn serve_default() -> Running {
 }
 
 impl Running {
-    async fn request(
-        &self,
-        method: Method,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: impl Into<reqwest::Body>,
-    ) -> Reply {
-        let mut req = self.client.request(method, format!("{}{path}", self.base));
-        for (k, v) in headers {
-            req = req.header(*k, HeaderValue::from_str(v).unwrap());
-        }
-        let resp = req.body(body).send().await.unwrap();
-        Reply {
-            status: resp.status(),
-            headers: resp.headers().clone(),
-            bytes: resp.bytes().await.unwrap().to_vec(),
-        }
-    }
-
-    /// `POST path` with `content-type: application/json` and `body` as is.
-    async fn post(&self, path: &str, body: &str) -> Reply {
-        self.request(
-            Method::POST,
-            path,
-            &[("content-type", "application/json")],
-            body.to_owned(),
-        )
-        .await
-    }
-
-    async fn get(&self, path: &str) -> Reply {
-        self.request(Method::GET, path, &[], Vec::new()).await
-    }
-
     async fn assert_add_works(&self) {
         let r = self.post("/tool/add", r#"{"a":2,"b":3}"#).await;
         assert_eq!(
@@ -634,8 +556,6 @@ async fn validator_lists_every_nested_error_with_its_full_path() {
 // ---------------------------------------------------------------------------------------------
 // Auth (cases 50-54, 59, 59b).
 
-const TOKEN: &str = "bench-secret-token";
-
 #[tokio::test]
 async fn auth_reference_cases() {
     let s = serve(ServerOptions::default().with_app_token(TOKEN)).await;
@@ -804,6 +724,14 @@ async fn preflight(s: &Running, origin: &str) -> Reply {
     .await
 }
 
+/// `POST /tool/add` (2 + 3) from `origin`, with `more` headers after the content type.
+async fn add_from(s: &Running, origin: &str, more: &[(&str, &str)]) -> Reply {
+    let mut headers = vec![("origin", origin), ("content-type", "application/json")];
+    headers.extend_from_slice(more);
+    s.request(Method::POST, "/tool/add", &headers, r#"{"a":2,"b":3}"#)
+        .await
+}
+
 #[tokio::test]
 async fn cors_wildcard_case_44() {
     let s = serve(ServerOptions::default().with_app_token(TOKEN)).await;
@@ -822,18 +750,12 @@ async fn cors_wildcard_case_44() {
             .is_some_and(|h| h.contains("authorization"))
     );
 
-    let r = s
-        .request(
-            Method::POST,
-            "/tool/add",
-            &[
-                ("origin", "http://example.test"),
-                ("content-type", "application/json"),
-                ("authorization", "Bearer bench-secret-token"),
-            ],
-            r#"{"a":2,"b":3}"#,
-        )
-        .await;
+    let r = add_from(
+        &s,
+        "http://example.test",
+        &[("authorization", "Bearer bench-secret-token")],
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.header("access-control-allow-origin"), Some("*"));
 }
@@ -857,31 +779,11 @@ async fn cors_explicit_origins() {
     assert_eq!(r.header("access-control-allow-origin"), None);
 
     // A simple request from elsewhere is served, without CORS headers: the browser refuses it.
-    let r = s
-        .request(
-            Method::POST,
-            "/tool/add",
-            &[
-                ("origin", "http://evil.test"),
-                ("content-type", "application/json"),
-            ],
-            r#"{"a":2,"b":3}"#,
-        )
-        .await;
+    let r = add_from(&s, "http://evil.test", &[]).await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.header("access-control-allow-origin"), None);
 
-    let r = s
-        .request(
-            Method::POST,
-            "/tool/add",
-            &[
-                ("origin", "http://app.test"),
-                ("content-type", "application/json"),
-            ],
-            r#"{"a":2,"b":3}"#,
-        )
-        .await;
+    let r = add_from(&s, "http://app.test", &[]).await;
     assert_eq!(
         r.header("access-control-allow-origin"),
         Some("http://app.test")
@@ -969,39 +871,14 @@ async fn the_router_can_be_nested_under_a_prefix() {
 
 #[tokio::test]
 async fn serve_on_stops_gracefully() {
-    let mut s = serve_default().await;
+    let s = serve_default().await;
     s.assert_add_works().await;
-    s.stop.take().unwrap().send(()).unwrap();
-    let result = (&mut s.task).await.unwrap();
+    let result = s.shut_down().await;
     assert!(result.is_ok(), "{result:?}");
 }
 
 // ---------------------------------------------------------------------------------------------
 // OpenAPI document (case 41, API.md §12).
-
-/// Every `$ref` of `doc`, each checked to resolve inside `doc`.
-fn assert_no_dangling_refs(doc: &Value) -> usize {
-    fn walk(v: &Value, doc: &Value, n: &mut usize) {
-        match v {
-            Value::Object(map) => {
-                if let Some(Value::String(r)) = map.get("$ref") {
-                    let pointer = r
-                        .strip_prefix('#')
-                        .unwrap_or_else(|| panic!("non-local $ref {r}"));
-                    assert!(doc.pointer(pointer).is_some(), "dangling $ref {r}");
-                    *n += 1;
-                }
-                assert!(!map.contains_key("$defs"), "$defs left in the document");
-                map.values().for_each(|v| walk(v, doc, n));
-            }
-            Value::Array(items) => items.iter().for_each(|v| walk(v, doc, n)),
-            _ => {}
-        }
-    }
-    let mut n = 0;
-    walk(doc, doc, &mut n);
-    n
-}
 
 fn operations(doc: &Value) -> Vec<(String, &Value)> {
     let mut ops = Vec::new();

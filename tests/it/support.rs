@@ -1,6 +1,8 @@
 //! What several test modules share: the tools of the reference transcripts (`add` and
 //! `Address`, as the original server had them), built by hand so their names stay free for the
-//! `#[tool]` items other modules define.
+//! `#[tool]` items other modules define, and the HTTP harness (`http`).
+
+pub mod http;
 
 use agency::{Tool, ToolError};
 use schemars::JsonSchema;

@@ -14,7 +14,6 @@
 
 mod builder;
 mod metadata;
-mod registration;
 mod run;
 mod store;
 
@@ -22,8 +21,8 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+pub use crate::registration::AgencyRegistration;
 pub use builder::{AgencyBuilder, AgencyError, IntoAgency, IntoAgent};
-pub use registration::AgencyRegistration;
 pub use store::{InMemoryThreadStore, StoreError, ThreadStore};
 
 use crate::Agent;

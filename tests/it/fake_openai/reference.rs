@@ -6,7 +6,7 @@ use serde_json::json;
 
 use agency_testing::{FakeOpenAi, Reply, lorem};
 
-use super::{client, output_text, responses_request, stream_responses, text_deltas};
+use super::{argument_deltas, create_response, output_text, stream_responses, text_deltas};
 
 /// The input of the first upstream request of case 31 (`call tool add ...`).
 fn call_add_input() -> serde_json::Value {
@@ -17,14 +17,14 @@ fn call_add_input() -> serde_json::Value {
 async fn hello_gets_twenty_lorem_words_with_the_reference_usage() {
     let fake = FakeOpenAi::start().await;
 
-    let response = client(&fake)
-        .responses()
-        .create(responses_request(json!({
+    let response = create_response(
+        &fake,
+        json!({
             "model": "gpt-4o",
             "input": [{"content": "Hello", "role": "user", "type": "message"}],
-        })))
-        .await
-        .expect("a response");
+        }),
+    )
+    .await;
 
     assert_eq!(
         output_text(&response.output),
@@ -71,17 +71,8 @@ async fn tool_call_round_trip_matches_case_31() {
         json!({"model": "gpt-4o", "input": call_add_input(), "stream": true}),
     )
     .await;
-    let arguments: Vec<String> = first
-        .iter()
-        .filter_map(|item| match item {
-            Ok(ResponseStreamEvent::ResponseFunctionCallArgumentsDelta(delta)) => {
-                Some(delta.delta.clone())
-            }
-            _ => None,
-        })
-        .collect();
     assert_eq!(
-        arguments,
+        argument_deltas(&first),
         [r#"{"a":2,"b":40}"#],
         "the recorder sent the arguments in one delta"
     );

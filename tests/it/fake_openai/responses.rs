@@ -5,7 +5,9 @@ use serde_json::json;
 
 use agency_testing::{FakeOpenAi, FunctionCall, Reply};
 
-use super::{client, event_types, output_text, responses_request, stream_responses, text_deltas};
+use super::{
+    argument_deltas, create_response, event_types, output_text, stream_responses, text_deltas,
+};
 
 #[tokio::test]
 async fn streamed_text_arrives_as_word_deltas_in_openai_order() {
@@ -61,14 +63,10 @@ async fn non_streamed_text_is_one_response_object() {
     let fake = FakeOpenAi::start().await;
     fake.push(Reply::text("Hello there").model("gpt-4o-2024-08-06"));
 
-    let request = responses_request(json!({
+    let request = json!({
         "model": "gpt-4o", "input": "Hi", "instructions": "Be brief.", "temperature": 0.5
-    }));
-    let response = client(&fake)
-        .responses()
-        .create(request)
-        .await
-        .expect("a response");
+    });
+    let response = create_response(&fake, request).await;
 
     assert_eq!(output_text(&response.output), "Hello there");
     assert_eq!(response.model, "gpt-4o-2024-08-06");
@@ -106,16 +104,7 @@ async fn streamed_function_call_has_name_arguments_and_call_id() {
             "response.completed"
         ]
     );
-    let fragments: String = items
-        .iter()
-        .filter_map(|item| match item {
-            Ok(ResponseStreamEvent::ResponseFunctionCallArgumentsDelta(delta)) => {
-                Some(delta.delta.clone())
-            }
-            _ => None,
-        })
-        .collect();
-    assert_eq!(fragments, r#"{"a":2,"b":40}"#);
+    assert_eq!(argument_deltas(&items).concat(), r#"{"a":2,"b":40}"#);
     let Some(Ok(ResponseStreamEvent::ResponseOutputItemAdded(added))) = items.get(2) else {
         panic!("an added item")
     };
@@ -149,13 +138,7 @@ async fn non_streamed_function_call_keeps_a_scripted_call_id() {
     )
     .call_id("call_fixed")]));
 
-    let response = client(&fake)
-        .responses()
-        .create(responses_request(
-            json!({"model": "gpt-4o", "input": "add"}),
-        ))
-        .await
-        .expect("a response");
+    let response = create_response(&fake, json!({"model": "gpt-4o", "input": "add"})).await;
 
     let [OutputItem::FunctionCall(call)] = response.output.as_slice() else {
         panic!("one function call, got {:?}", response.output)
@@ -214,13 +197,7 @@ async fn text_and_call_in_one_turn() {
     let fake = FakeOpenAi::start().await;
     fake.push(Reply::text("Let me add.").and(Reply::function_call("add", json!({"a": 1, "b": 1}))));
 
-    let response = client(&fake)
-        .responses()
-        .create(responses_request(
-            json!({"model": "gpt-4o", "input": "add"}),
-        ))
-        .await
-        .expect("a response");
+    let response = create_response(&fake, json!({"model": "gpt-4o", "input": "add"})).await;
 
     assert_eq!(output_text(&response.output), "Let me add.");
     assert!(matches!(&response.output[1], OutputItem::FunctionCall(call) if call.name == "add"));
