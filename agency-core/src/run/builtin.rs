@@ -38,18 +38,7 @@ impl Builtin {
 
 /// The name of the tool that hands off to `target`.
 pub fn transfer_tool_name(target: &str) -> String {
-    let mut name: String = format!("transfer_to_{target}")
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    name.truncate(64);
-    name
+    agency_names::sanitize(&format!("transfer_to_{target}"))
 }
 
 /// `send_message` for a sender whose recipients are `recipients`.
@@ -89,12 +78,14 @@ pub(crate) fn send_message_tool(recipients: &[&Agent]) -> Tool {
         "required": ["recipient_agent", "message", "additional_instructions"],
         "additionalProperties": false,
     });
-    Tool::builder(SEND_MESSAGE).description(description).builtin(
-        parameters,
-        Builtin::SendMessage {
-            recipients: names.iter().map(|n| (*n).to_owned()).collect(),
-        },
-    )
+    Tool::builder(SEND_MESSAGE)
+        .description(description)
+        .builtin(
+            parameters,
+            Builtin::SendMessage {
+                recipients: names.iter().map(|n| (*n).to_owned()).collect(),
+            },
+        )
 }
 
 /// `transfer_to_<target>`: the target's description is the tool's.
@@ -161,7 +152,9 @@ impl AgentRun {
                 ));
             };
             if args.message.trim().is_empty() {
-                return text("Error: `message` is required and must be a non-empty string.".to_owned());
+                return text(
+                    "Error: `message` is required and must be a non-empty string.".to_owned(),
+                );
             }
             let extra = Some(args.additional_instructions).filter(|s| !s.trim().is_empty());
             let history = scope.transcript.thread(recipient.name(), Some(&sender));
