@@ -7,8 +7,8 @@
 use std::time::{Duration, Instant};
 
 use agency::model::{EventSynth, Model, ModelError, ModelRequest, ModelStream};
-use agency_testing::{Reply, ScriptedModel};
 use agency::{Agent, RunConfig, Tool, ToolError};
+use agency_testing::{Reply, ScriptedModel};
 use futures::StreamExt;
 use futures::future::BoxFuture;
 use serde_json::json;

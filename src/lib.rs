@@ -56,13 +56,6 @@ mod cli;
 
 pub use agency_core::agency::{InMemoryThreadStore, StoreError, ThreadStore};
 pub use agency_core::agent::{DEFAULT_MAX_TURNS, default_model};
-pub use agency_core::{
-    Agency, AgencyBuilder, AgencyError, AgencyRegistration, Agent, AgentBuilder, AgentError,
-    AgentRegistration, CancelMode, Entry, FieldError, IntoAgency, IntoAgent, Item, Loc, Meta,
-    ModelPrice, PriceTable, RegistryError, RunConfig, RunControl, RunError, RunEvent, RunFailure,
-    RunOutput, RunStream, Tool, ToolBuilder, ToolContext, ToolError, ToolFuture, ToolRegistration,
-    Toolbox, Usage, UserContext,
-};
 /// Conversation items, typed: messages, function calls and outputs, reasoning; with metadata.
 pub use agency_core::item;
 /// Models: the `Model` trait, the OpenAI back ends, typed model events, client configuration.
@@ -73,6 +66,13 @@ pub use agency_core::run;
 pub use agency_core::schema;
 /// Argument validation with pydantic's lax rules and error shapes.
 pub use agency_core::validate;
+pub use agency_core::{
+    Agency, AgencyBuilder, AgencyError, AgencyRegistration, Agent, AgentBuilder, AgentError,
+    AgentRegistration, CancelMode, Entry, FieldError, IntoAgency, IntoAgent, Item, Loc, Meta,
+    ModelPrice, PriceTable, RegistryError, RunConfig, RunControl, RunError, RunEvent, RunFailure,
+    RunOutput, RunStream, Tool, ToolBuilder, ToolContext, ToolError, ToolFuture, ToolRegistration,
+    Toolbox, Usage, UserContext,
+};
 pub use agency_macros::{agency, agent, tool};
 
 #[doc(hidden)]

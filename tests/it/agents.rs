@@ -1,9 +1,9 @@
 //! The run loop against the fake OpenAI server, over real HTTP (issue: agents).
 
 use crate::support::wire;
+use agency::http::agency::event_json;
 use agency::item::{Entry, Item};
 use agency::model::ModelEvent;
-use agency::http::agency::event_json;
 use std::time::Duration;
 
 use agency::model::{ClientConfig, ModelApi, ModelError};
@@ -83,7 +83,10 @@ async fn text_reply() {
     fake.push(Reply::text("Hello there, human.").usage(13, 20));
     let out = assistant().run("Hello", config(&fake)).await.unwrap();
     assert_eq!(out.final_output, "Hello there, human.");
-    assert_eq!(kinds(&wire(&out.new_items)), ["message:user", "message:assistant"]);
+    assert_eq!(
+        kinds(&wire(&out.new_items)),
+        ["message:user", "message:assistant"]
+    );
     let user = &out.new_items[0].meta;
     assert_eq!(user.agent, "Assistant");
     assert_eq!(user.caller_agent, None);
@@ -367,7 +370,10 @@ async fn history_metadata_stripped_and_strict_schemas_sent() {
         )
         .await
         .unwrap();
-    assert_eq!(kinds(&wire(&out.new_items)), ["message:user", "message:assistant"]);
+    assert_eq!(
+        kinds(&wire(&out.new_items)),
+        ["message:user", "message:assistant"]
+    );
     let req = fake.last_request().unwrap();
     let input = req.body["input"].as_array().unwrap();
     assert_eq!(input.len(), 3, "{input:?}");

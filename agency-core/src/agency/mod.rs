@@ -83,10 +83,7 @@ impl Agency {
     /// The agents, entry points first, each with the tools the agency added
     /// (`send_message`, `transfer_to_*`, shared tools).
     pub fn agents(&self) -> impl Iterator<Item = &Agent> {
-        self.0
-            .order
-            .iter()
-            .filter_map(|n| self.0.crew.agent(n))
+        self.0.order.iter().filter_map(|n| self.0.crew.agent(n))
     }
 
     /// The agent named `name`.

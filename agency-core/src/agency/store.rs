@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use futures::future::BoxFuture;
 use crate::item::Entry;
+use futures::future::BoxFuture;
 
 /// Why a thread could not be loaded or saved.
 #[derive(Debug, Clone, thiserror::Error)]

@@ -215,7 +215,9 @@ impl From<ChatUsage> for TokenUsage {
                 cache_write_tokens: 0,
             }),
             output_tokens_details: Some(OutputTokensDetails {
-                reasoning_tokens: u.completion_tokens_details.map_or(0, |d| d.reasoning_tokens),
+                reasoning_tokens: u
+                    .completion_tokens_details
+                    .map_or(0, |d| d.reasoning_tokens),
             }),
         }
     }
@@ -229,7 +231,10 @@ struct PendingCall {
 }
 
 /// Translates a stream of chat completion chunks into [`ModelEvent`]s.
-pub(crate) fn to_events<S>(chunks: S, model: String) -> impl Stream<Item = Result<ModelEvent, ModelError>> + Send
+pub(crate) fn to_events<S>(
+    chunks: S,
+    model: String,
+) -> impl Stream<Item = Result<ModelEvent, ModelError>> + Send
 where
     S: Stream<Item = Result<Chunk, ModelError>> + Send + 'static,
 {

@@ -270,7 +270,9 @@ impl ModelEvent {
             return ModelEvent::Other(raw);
         };
         let typed = match &*kind {
-            "response.created" => serde_json::from_str::<ResponseEvent>(text).map(ModelEvent::Created),
+            "response.created" => {
+                serde_json::from_str::<ResponseEvent>(text).map(ModelEvent::Created)
+            }
             "response.output_item.added" => {
                 serde_json::from_str::<ItemEvent>(text).map(ModelEvent::ItemAdded)
             }
@@ -357,7 +359,9 @@ impl Serialize for ModelEvent {
         let kind = self.kind();
         let kind = &*kind;
         match self {
-            ModelEvent::Created(e) | ModelEvent::Completed(e) => Tagged { kind, body: e }.serialize(s),
+            ModelEvent::Created(e) | ModelEvent::Completed(e) => {
+                Tagged { kind, body: e }.serialize(s)
+            }
             ModelEvent::ItemAdded(e) | ModelEvent::ItemDone(e) => {
                 Tagged { kind, body: e }.serialize(s)
             }

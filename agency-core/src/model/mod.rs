@@ -13,14 +13,14 @@ mod openai;
 mod request;
 mod synth;
 
-use futures::future::BoxFuture;
-use futures::stream::BoxStream;
 pub use config::{ClientConfig, ModelApi};
 pub use error::ModelError;
 pub use event::{
     DeltaEvent, InputTokensDetails, ItemEvent, ModelEvent, OutputTokensDetails, ResponseEvent,
     ResponseInfo, TokenUsage,
 };
+use futures::future::BoxFuture;
+use futures::stream::BoxStream;
 pub use openai::OpenAiModel;
 pub use request::{ModelRequest, ModelSettings, OutputSchema};
 pub use synth::EventSynth;

@@ -13,7 +13,9 @@ use serde_json::Value;
 
 use crate::item::Item;
 
-use super::{ClientConfig, Model, ModelApi, ModelError, ModelEvent, ModelRequest, ModelStream, chat};
+use super::{
+    ClientConfig, Model, ModelApi, ModelError, ModelEvent, ModelRequest, ModelStream, chat,
+};
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
 const DEFAULT_RETRIES: usize = 3;
@@ -206,7 +208,10 @@ impl<'a> ResponsesBody<'a> {
             temperature: s.temperature,
             top_p: s.top_p,
             max_output_tokens: s.max_output_tokens,
-            reasoning: s.reasoning_effort.as_deref().map(|effort| Effort { effort }),
+            reasoning: s
+                .reasoning_effort
+                .as_deref()
+                .map(|effort| Effort { effort }),
             text: request.output_schema.as_ref().map(|out| TextFormat {
                 format: JsonSchemaFormat {
                     kind: "json_schema",

@@ -87,7 +87,9 @@ impl AgentRun {
     /// Records `item`: in this agent's thread, and with its metadata in the transcript.
     pub(super) fn push(&mut self, item: Item) {
         self.history.push(item.clone());
-        self.scope.transcript.push(Entry::new(item, self.meta.now()));
+        self.scope
+            .transcript
+            .push(Entry::new(item, self.meta.now()));
     }
 
     /// After a handoff: `target` continues this run, with a run id of its own.
@@ -127,7 +129,11 @@ impl AgentRun {
         let meta = self.meta.clone();
         self.emit(RunEvent::AgentUpdated { meta }).await;
         let control = self.scope.config.control.clone();
-        let max_turns = self.scope.config.max_turns.unwrap_or(self.agent.max_turns());
+        let max_turns = self
+            .scope
+            .config
+            .max_turns
+            .unwrap_or(self.agent.max_turns());
         for turn in 0..max_turns {
             if control.token().is_cancelled() || (turn > 0 && control.after_turn_requested()) {
                 return Ok(Answer::Cancelled);

@@ -23,7 +23,11 @@ impl AgentRun {
         let mut pending: FuturesUnordered<Pending> = FuturesUnordered::new();
         let mut busy_recipients = HashSet::new();
         for (index, call) in calls.iter().enumerate() {
-            let builtin = self.agent().tool(&call.name).and_then(|t| t.builtin()).cloned();
+            let builtin = self
+                .agent()
+                .tool(&call.name)
+                .and_then(|t| t.builtin())
+                .cloned();
             match builtin {
                 Some(Builtin::Handoff { target }) => {
                     match (&handoff, self.scope().crew.agent(&target)) {

@@ -38,8 +38,8 @@ mod turn;
 
 use std::sync::Arc;
 
-pub use builtin::{SEND_MESSAGE, transfer_tool_name};
 pub(crate) use builtin::{Builtin, send_message_tool, transfer_tool};
+pub use builtin::{SEND_MESSAGE, transfer_tool_name};
 pub use cancel::{CancelMode, RunControl};
 pub use config::RunConfig;
 pub(crate) use crew::Crew;
