@@ -1,6 +1,8 @@
 //! Procedural macros of agency-rs. Use them through the `agency` crate, which re-exports them;
 //! this crate only parses and generates code, the runtime is `agency-core`.
 
+#![warn(missing_docs)]
+
 use proc_macro::TokenStream;
 
 mod agency;

@@ -8,6 +8,8 @@
 //! assert_eq!(agency_names::sanitize("transfer_to_Dev Shop"), "transfer_to_Dev_Shop");
 //! ```
 
+#![warn(missing_docs)]
+
 /// The pattern a name must match, for messages.
 pub const PATTERN: &str = "^[a-zA-Z0-9_-]{1,64}$";
 

@@ -29,6 +29,8 @@
 //! makes a call of `X`, a trailing tool output makes `Tool X returned: ...`,
 //! anything else 20 Lorem-ipsum words (`words=K` for `K`).
 
+#![warn(missing_docs)]
+
 mod chat_api;
 mod closed_port;
 mod errors;
