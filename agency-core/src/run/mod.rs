@@ -1,9 +1,9 @@
 //! Running an agent: turns of model calls and tool calls until a final answer.
 //!
-//! The loop lives in small pieces: [`Scope`](scope) is what every agent of one run shares (the
-//! agents it can reach, the configuration, the transcript, where events go), an agent's run
-//! takes model turns (`turn`) and runs their calls (`calls`), and the built-in tools
-//! (`send_message`, `transfer_to_*`) carry their own behaviour (`builtin`).
+//! Each turn sends the agent's thread to the model and runs the calls it asks for: tools in
+//! parallel, `send_message` as a run of the recipient in its own thread with the sender (its
+//! answer is the call's output), `transfer_to_<agent>` as a handoff (the target continues the
+//! same turn). Every agent of one run writes to one transcript, in the order things happen.
 //!
 //! ```
 //! use agency_core::{Agent, Tool, ToolError};
