@@ -283,30 +283,29 @@ fn main() {
         }
         let [ours, fwd, theirs] = &mut lat;
         let (om, fm, tm) = (mean(ours), mean(fwd), mean(theirs));
-        println!(
-            "get_response latency, concurrency 1, {} requests: mean {:.3} ms, p50 {:.3} ms, p99 {:.3} ms",
-            ours.len(),
-            om * 1e3,
-            pct(ours, 50.0) * 1e3,
-            pct(ours, 99.0) * 1e3
+        let line = |what: &str, series: &mut [f64], mean: f64| {
+            println!(
+                "{what}: mean {:.3} ms, p50 {:.3} ms, p99 {:.3} ms",
+                mean * 1e3,
+                pct(series, 50.0) * 1e3,
+                pct(series, 99.0) * 1e3
+            )
+        };
+        line(
+            &format!(
+                "get_response latency, concurrency 1, {} requests",
+                ours.len()
+            ),
+            ours,
+            om,
         );
-        println!(
-            "  the forwarder (bare axum + reqwest + SSE parse): mean {:.3} ms, p50 {:.3} ms, p99 {:.3} ms",
-            fm * 1e3,
-            pct(fwd, 50.0) * 1e3,
-            pct(fwd, 99.0) * 1e3
-        );
+        line("  the forwarder (bare axum + reqwest + SSE parse)", fwd, fm);
         println!(
             "  ours / forwarder (means): {:.2}x (target <= 1.15x); p50: {:.2}x",
             om / fm,
             pct(ours, 50.0) / pct(fwd, 50.0)
         );
-        println!(
-            "  the same model request to the fake directly: mean {:.3} ms, p50 {:.3} ms, p99 {:.3} ms",
-            tm * 1e3,
-            pct(theirs, 50.0) * 1e3,
-            pct(theirs, 99.0) * 1e3
-        );
+        line("  the same model request to the fake directly", theirs, tm);
         println!(
             "  server's added latency (difference of the means): {:.3} ms (target < 1 ms); \
              the forwarder's: {:.3} ms",

@@ -173,12 +173,25 @@ impl Item {
     }
 }
 
-#[derive(Serialize)]
-struct Tagged<'a, T> {
+/// A borrowed body serialized with a `type` field before its own: how a [`FunctionCall`],
+/// [`Message`], ... (or a model event) goes on the wire without being moved into an enum.
+///
+/// ```
+/// use agency_core::item::{FunctionCall, Tagged};
+///
+/// let call = FunctionCall::new("call_1", "add", "{}");
+/// let json = serde_json::to_value(Tagged { kind: "function_call", body: &call }).unwrap();
+/// assert_eq!(json["type"], "function_call");
+/// assert_eq!(json["name"], "add");
+/// ```
+#[derive(Debug, Serialize)]
+pub struct Tagged<'a, T> {
+    /// The `type`.
     #[serde(rename = "type")]
-    kind: &'static str,
+    pub kind: &'a str,
+    /// The other fields.
     #[serde(flatten)]
-    body: &'a T,
+    pub body: &'a T,
 }
 
 impl Serialize for Item {

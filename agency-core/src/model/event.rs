@@ -6,7 +6,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
-use crate::item::Item;
+use crate::item::{Item, Tagged};
 
 /// One event of a model's streamed answer.
 ///
@@ -341,14 +341,6 @@ impl ModelEvent {
         let map: serde_json::Map<String, Value> = serde_json::from_str(raw.get()).ok()?;
         map.get(name).cloned()
     }
-}
-
-#[derive(Serialize)]
-struct Tagged<'a, T> {
-    #[serde(rename = "type")]
-    kind: &'a str,
-    #[serde(flatten)]
-    body: &'a T,
 }
 
 impl Serialize for ModelEvent {

@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use agency_core::RunEvent;
-use agency_core::item::{FunctionCall, FunctionCallOutput, Message, Meta};
+use agency_core::item::{FunctionCall, FunctionCallOutput, Message, Meta, Tagged};
 use agency_core::model::ModelEvent;
 use serde::Serialize;
 use serde_json::Value;
@@ -99,14 +99,6 @@ enum RawItem<'a> {
     Call(Tagged<'a, FunctionCall>),
     Output(Tagged<'a, FunctionCallOutput>),
     Message(Tagged<'a, Message>),
-}
-
-#[derive(Serialize)]
-struct Tagged<'a, T> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    #[serde(flatten)]
-    body: &'a T,
 }
 
 fn call(c: &FunctionCall) -> RawItem<'_> {
