@@ -14,7 +14,10 @@ use crate::pricing::PriceTable;
 /// total.add(&Usage { request_count: 1, input_tokens: 7, output_tokens: 1, total_tokens: 8, ..Usage::default() });
 /// assert_eq!((total.request_count, total.total_tokens), (2, 41));
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[schemars(
+    description = "Token usage and cost of a run, summed over every model call, sub-agents included."
+)]
 pub struct Usage {
     /// Model calls made.
     pub request_count: u64,
@@ -32,6 +35,7 @@ pub struct Usage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reasoning_tokens: Option<u64>,
     /// Cost in USD, each call priced at the model that made it.
+    #[schemars(range(min = 0.0))]
     pub total_cost: f64,
 }
 

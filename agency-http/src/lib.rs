@@ -57,9 +57,6 @@ mod trace;
 /// The axum version the router is built with, for nesting it and adding layers.
 pub use axum;
 
-/// schemars, reached through core: this crate's manifest lists it for tests only.
-use agency_core::__private::schemars;
-
 pub use auth::BearerAuth;
 pub use error::ApiError;
 pub use options::{

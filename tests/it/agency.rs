@@ -1058,7 +1058,7 @@ fn metadata_graph() {
         .shared_instructions("Be kind.")
         .build()
         .unwrap();
-    let mut metadata = agency.metadata();
+    let mut metadata = agency::http::agency::metadata(&agency);
     assert_eq!(
         metadata["agency_rs"]["version"],
         env!("CARGO_PKG_VERSION"),

@@ -20,7 +20,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
 use super::response::CancelModeSchema;
-use crate::schemars::{self, JsonSchema};
+use schemars::JsonSchema;
 
 /// A `get_response` / `get_response_stream` body. Unknown fields are ignored.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

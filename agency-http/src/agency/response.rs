@@ -5,7 +5,7 @@ use agency_core::{CancelMode, Entry, Usage};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::schemars::{self, JsonSchema};
+use schemars::JsonSchema;
 
 /// The 200 body of `get_response`.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
@@ -16,7 +16,6 @@ pub struct AgencyResponse {
     /// as `chat_history` to continue the conversation.
     pub new_messages: Vec<Entry>,
     /// Tokens and cost of every model call of the run, sub-agents included.
-    #[schemars(with = "UsageSchema")]
     pub usage: Usage,
     /// A two to six word name for the conversation, when asked for and generated.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -41,33 +40,6 @@ pub struct CancelResponse {
     pub timed_out: bool,
 }
 
-// The schema of `Usage`, which does not implement `JsonSchema` itself; a test checks that the
-// two agree.
-/// Token usage and cost of a run, summed over every model call, sub-agents included.
-#[derive(JsonSchema)]
-#[schemars(rename = "Usage")]
-#[allow(dead_code)] // Only its schema is used.
-pub(crate) struct UsageSchema {
-    /// Model calls made.
-    request_count: u64,
-    /// Input tokens served from the provider's cache.
-    cached_tokens: u64,
-    /// Input tokens written to the provider's cache.
-    cache_write_tokens: u64,
-    /// Input tokens, cached ones included.
-    input_tokens: u64,
-    /// Output tokens, reasoning ones included.
-    output_tokens: u64,
-    /// Input plus output tokens.
-    total_tokens: u64,
-    /// Reasoning tokens, when the model reported any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    reasoning_tokens: Option<u64>,
-    /// Cost in USD, each call priced at the model that made it.
-    #[schemars(range(min = 0.0))]
-    total_cost: f64,
-}
-
 // The schema of `CancelMode`, which does not implement `JsonSchema` itself; a test checks that
 // the two agree.
 /// How to stop a run: `immediate` or `after_turn`.
@@ -88,7 +60,7 @@ mod tests {
 
     #[test]
     fn the_schemas_of_usage_and_cancel_mode_match_their_types() {
-        let schema = agency_core::schema::generate::<UsageSchema>();
+        let schema = agency_core::schema::generate::<Usage>();
         let usage = Usage {
             request_count: 1,
             reasoning_tokens: Some(3),

@@ -10,8 +10,8 @@ use serde_json::{Map, Value, json};
 
 use crate::ServerOptions;
 use crate::routes::tools::tool_path;
-use crate::schemars::JsonSchema;
 use components::Components;
+use schemars::JsonSchema;
 
 /// What the document says about the server itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
