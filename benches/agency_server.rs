@@ -366,8 +366,8 @@ fn main() {
     drop(server_rt);
 }
 
-/// One `get_response` answer, parsed.
-async fn answer(client: &reqwest::Client, url: &str, body: &str) -> Value {
+/// `POST url` with the JSON `body`; the answer must be 200.
+async fn post(client: &reqwest::Client, url: &str, body: &str) -> reqwest::Response {
     let resp = client
         .post(url)
         .header("content-type", "application/json")
@@ -376,7 +376,16 @@ async fn answer(client: &reqwest::Client, url: &str, body: &str) -> Value {
         .await
         .expect("send");
     assert_eq!(resp.status(), 200, "{url}");
-    resp.json().await.expect("a JSON answer")
+    resp
+}
+
+/// One `get_response` answer, parsed.
+async fn answer(client: &reqwest::Client, url: &str, body: &str) -> Value {
+    post(client, url, body)
+        .await
+        .json()
+        .await
+        .expect("a JSON answer")
 }
 
 /// `answer` with what differs from one run to the next (ids, timestamps) blanked.
@@ -593,15 +602,7 @@ async fn sse(client: &reqwest::Client, url: &str, body: &str) -> Events {
 /// One `get_response`, read to the end; its latency in seconds.
 async fn get_response(client: &reqwest::Client, url: &str, body: &str) -> f64 {
     let start = Instant::now();
-    let resp = client
-        .post(url)
-        .header("content-type", "application/json")
-        .body(body.to_owned())
-        .send()
-        .await
-        .expect("send");
-    assert_eq!(resp.status(), 200);
-    let bytes = resp.bytes().await.expect("body");
+    let bytes = post(client, url, body).await.bytes().await.expect("body");
     let elapsed = start.elapsed().as_secs_f64();
     debug_assert!(serde_json::from_slice::<Value>(&bytes).is_ok());
     assert!(bytes.starts_with(b"{\"response\":\"Lorem ipsum dolor sit amet\""));
