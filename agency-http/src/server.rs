@@ -1,4 +1,4 @@
-//! [`Server`]: the tools (and later agencies) to serve, assembled into one axum router and one
+//! [`Server`]: the tools and agencies to serve, assembled into one axum router and one
 //! OpenAPI document.
 
 use std::sync::Arc;
