@@ -171,6 +171,17 @@ fn model_events_read_typed_and_write_back_unchanged() {
             assert_eq!(back.get(k), Some(v), "{k} of {original:?}");
         }
     }
+    // `type` need not come first.
+    let late = ModelEvent::from_json(
+        r#"{"item_id": "m", "delta": "x", "type": "response.output_text.delta"}"#,
+    )
+    .unwrap();
+    assert!(matches!(&late, ModelEvent::TextDelta(d) if d.delta == "x"));
+    let escaped = ModelEvent::from_json(
+        r#"{"type": "response.output_text.delt\u0061", "item_id": "m", "delta": "y"}"#,
+    )
+    .unwrap();
+    assert!(matches!(&escaped, ModelEvent::TextDelta(d) if d.delta == "y"));
     let failed = ModelEvent::from_json(
         &json!({"type": "response.failed", "response": {"error": {"code": "server_error", "message": "boom"}}}).to_string(),
     )

@@ -211,6 +211,19 @@ struct Kind<'a> {
     kind: Cow<'a, str>,
 }
 
+/// The `type` of an event's JSON text. Providers write it first (`{"type":"response.created",`),
+/// which is read without scanning the rest; any other layout is parsed.
+fn peek_kind(text: &str) -> Option<Cow<'_, str>> {
+    const FIRST: &str = "{\"type\":\"";
+    if let Some(rest) = text.strip_prefix(FIRST)
+        && let Some(end) = rest.find('"')
+        && !rest[..end].contains('\\')
+    {
+        return Some(Cow::Borrowed(&rest[..end]));
+    }
+    serde_json::from_str::<Kind>(text).ok().map(|k| k.kind)
+}
+
 #[derive(Deserialize)]
 struct Failure {
     #[serde(default)]
@@ -266,7 +279,7 @@ impl ModelEvent {
     /// the text is kept to write the event back unchanged.
     pub fn from_raw(raw: Box<RawValue>) -> ModelEvent {
         let text = raw.get();
-        let Ok(Kind { kind }) = serde_json::from_str::<Kind>(text) else {
+        let Some(kind) = peek_kind(text) else {
             return ModelEvent::Other(raw);
         };
         let typed = match &*kind {
