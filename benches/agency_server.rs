@@ -366,22 +366,9 @@ fn main() {
     drop(server_rt);
 }
 
-/// `POST url` with the JSON `body`; the answer must be 200.
-async fn post(client: &reqwest::Client, url: &str, body: &str) -> reqwest::Response {
-    let resp = client
-        .post(url)
-        .header("content-type", "application/json")
-        .body(body.to_owned())
-        .send()
-        .await
-        .expect("send");
-    assert_eq!(resp.status(), 200, "{url}");
-    resp
-}
-
 /// One `get_response` answer, parsed.
 async fn answer(client: &reqwest::Client, url: &str, body: &str) -> Value {
-    post(client, url, body)
+    send(client, url, body)
         .await
         .json()
         .await
@@ -581,7 +568,8 @@ async fn open_streams(client: &reqwest::Client, s: &Setup, n: usize) -> (f64, f6
 
 type Events = Pin<Box<dyn Stream<Item = Result<Event, EventStreamError<reqwest::Error>>> + Send>>;
 
-/// `POST url` with the JSON `body` and the fake's API key; the answer must be 200.
+/// `POST url` with the JSON `body` and the fake's API key (our server and the forwarder ignore
+/// it); the answer must be 200.
 async fn send(client: &reqwest::Client, url: &str, body: &str) -> reqwest::Response {
     let resp = client
         .post(url)
@@ -602,7 +590,7 @@ async fn sse(client: &reqwest::Client, url: &str, body: &str) -> Events {
 /// One `get_response`, read to the end; its latency in seconds.
 async fn get_response(client: &reqwest::Client, url: &str, body: &str) -> f64 {
     let start = Instant::now();
-    let bytes = post(client, url, body).await.bytes().await.expect("body");
+    let bytes = send(client, url, body).await.bytes().await.expect("body");
     let elapsed = start.elapsed().as_secs_f64();
     debug_assert!(serde_json::from_slice::<Value>(&bytes).is_ok());
     assert!(bytes.starts_with(b"{\"response\":\"Lorem ipsum dolor sit amet\""));
