@@ -3,7 +3,6 @@
 use std::borrow::Cow;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::item::{Item, Tagged};
@@ -347,12 +346,9 @@ impl ModelEvent {
         }
     }
 
-    /// A field of the event as the provider sent it (`item_id`, ...), for events passed
-    /// through; `None` for events made here or without that field.
-    pub fn raw_field(&self, name: &str) -> Option<Value> {
-        let raw = self.raw()?;
-        let map: serde_json::Map<String, Value> = serde_json::from_str(raw.get()).ok()?;
-        map.get(name).cloned()
+    /// The event's JSON text as the provider sent it; `None` for events made here.
+    pub fn raw_json(&self) -> Option<&str> {
+        self.raw().map(RawValue::get)
     }
 }
 

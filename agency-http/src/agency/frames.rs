@@ -268,19 +268,34 @@ impl<'a> EventJson<'a> {
     }
 }
 
-/// `item_id` and the item's `call_id` (or `id`) of an event passed through untyped.
+/// The ids an event passed through untyped may carry: `item_id`, and its item's `call_id` or `id`.
+#[derive(serde::Deserialize)]
+struct PassedIds {
+    #[serde(default)]
+    item_id: Option<String>,
+    #[serde(default)]
+    item: Option<PassedItem>,
+}
+
+#[derive(serde::Deserialize)]
+struct PassedItem {
+    #[serde(default)]
+    call_id: Option<String>,
+    #[serde(default)]
+    id: Option<String>,
+}
+
+/// `item_id` and the item's `call_id` (or `id`) of an event passed through untyped, read in one
+/// pass over its text (nothing else of it is kept).
 fn passed_ids(event: &ModelEvent) -> (Option<String>, Option<String>) {
-    if !matches!(event, ModelEvent::Other(_)) {
+    let Some(text) = event
+        .raw_json()
+        .filter(|_| matches!(event, ModelEvent::Other(_)))
+    else {
         return (None, None);
+    };
+    match serde_json::from_str::<PassedIds>(text) {
+        Ok(ids) => (ids.item_id, ids.item.and_then(|i| i.call_id.or(i.id))),
+        Err(_) => (None, None),
     }
-    let item_id = event
-        .raw_field("item_id")
-        .and_then(|v| v.as_str().map(str::to_owned));
-    let call_id = event.raw_field("item").and_then(|item| {
-        item.get("call_id")
-            .or_else(|| item.get("id"))?
-            .as_str()
-            .map(str::to_owned)
-    });
-    (item_id, call_id)
 }
