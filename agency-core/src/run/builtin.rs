@@ -107,13 +107,21 @@ pub(crate) fn transfer_tool(target: &Agent) -> Tool {
 
 /// The arguments of a `send_message` call.
 #[derive(serde::Deserialize)]
-struct MessageArgs {
+pub(super) struct MessageArgs {
     #[serde(default)]
-    recipient_agent: String,
+    pub(super) recipient_agent: String,
     #[serde(default)]
     message: String,
     #[serde(default)]
     additional_instructions: String,
+}
+
+impl MessageArgs {
+    /// The arguments `call` carries (an empty text is `{}`).
+    pub(super) fn of(call: &FunctionCall) -> Result<MessageArgs, serde_json::Error> {
+        let raw = call.arguments.trim();
+        serde_json::from_str(if raw.is_empty() { "{}" } else { raw })
+    }
 }
 
 impl AgentRun {
@@ -122,11 +130,11 @@ impl AgentRun {
     pub(super) fn send_message(
         &self,
         call: &FunctionCall,
+        args: Result<MessageArgs, serde_json::Error>,
         recipients: &[String],
     ) -> impl Future<Output = CallResult> + Send + 'static {
         let sender = self.agent().name().to_owned();
         let call_id = call.call_id.clone();
-        let args = serde_json::from_str::<MessageArgs>(&call.arguments);
         let scope = self.scope().clone();
         let allowed = recipients.to_vec();
         async move {

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::Builtin;
 use super::agent_run::{AgentRun, CallResult};
+use super::builtin::MessageArgs;
 use crate::item::{FunctionCall, FunctionCallOutput};
 use crate::{Agent, RunEvent, ToolContext, ToolError};
 
@@ -43,20 +44,18 @@ impl AgentRun {
                     }
                 }
                 Some(Builtin::SendMessage { recipients }) => {
-                    let recipient = call
-                        .parsed_arguments()
-                        .ok()
-                        .and_then(|a| a.get("recipient_agent")?.as_str().map(str::to_owned));
-                    if let Some(r) = recipient
-                        && !busy_recipients.insert(r.clone())
+                    let args = MessageArgs::of(call);
+                    if let Ok(a) = &args
+                        && !busy_recipients.insert(a.recipient_agent.clone())
                     {
+                        let r = &a.recipient_agent;
                         immediate.push((index, format!(
                             "Error: a message from {} to {r} is already pending; wait for its answer before sending another.",
                             self.agent().name()
                         )));
                         continue;
                     }
-                    let fut = self.send_message(call, &recipients);
+                    let fut = self.send_message(call, args, &recipients);
                     pending.push(Box::pin(async move { (index, fut.await) }));
                 }
                 None => {
