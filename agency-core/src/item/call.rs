@@ -50,6 +50,11 @@ impl FunctionCall {
 
     /// The arguments parsed as JSON (an empty text is `{}`).
     pub fn parsed_arguments(&self) -> Result<Value, serde_json::Error> {
+        self.arguments_as()
+    }
+
+    /// The arguments read as a `T` (an empty text is `{}`).
+    pub fn arguments_as<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
         let raw = self.arguments.trim();
         serde_json::from_str(if raw.is_empty() { "{}" } else { raw })
     }

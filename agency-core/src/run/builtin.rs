@@ -116,14 +116,6 @@ pub(super) struct MessageArgs {
     additional_instructions: String,
 }
 
-impl MessageArgs {
-    /// The arguments `call` carries (an empty text is `{}`).
-    pub(super) fn of(call: &FunctionCall) -> Result<MessageArgs, serde_json::Error> {
-        let raw = call.arguments.trim();
-        serde_json::from_str(if raw.is_empty() { "{}" } else { raw })
-    }
-}
-
 impl AgentRun {
     /// `send_message`: runs the recipient in its thread with this agent; its answer is the
     /// output. Every failure is a message for the sender's model.

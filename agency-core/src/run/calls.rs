@@ -44,7 +44,7 @@ impl AgentRun {
                     }
                 }
                 Some(Builtin::SendMessage { recipients }) => {
-                    let args = MessageArgs::of(call);
+                    let args = call.arguments_as::<MessageArgs>();
                     if let Ok(a) = &args
                         && !busy_recipients.insert(a.recipient_agent.clone())
                     {
