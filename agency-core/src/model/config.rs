@@ -3,6 +3,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::Egress;
+
 /// Which OpenAI API a model is reached through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -17,16 +19,24 @@ pub enum ModelApi {
 /// How to reach the model API. Every field is optional; [`ClientConfig::from_env`] reads the
 /// defaults from the environment and a request's `client_config` overrides them.
 ///
+/// The key goes with the URL: a configuration that overrides `base_url` takes neither the
+/// `api_key` nor the `default_headers` of the one it overrides, so credentials never leave for
+/// an address someone else chose. `Debug` prints keys and header values redacted.
+///
 /// ```
 /// use agency_core::model::ClientConfig;
 ///
 /// let base = ClientConfig { api_key: Some("sk-env".into()), ..ClientConfig::default() };
-/// let request = ClientConfig { base_url: Some("http://127.0.0.1:11434/v1".into()), ..ClientConfig::default() };
-/// let merged = base.overridden_by(&request);
-/// assert_eq!(merged.api_key.as_deref(), Some("sk-env"));
+/// let model = ClientConfig { model: Some("gpt-4.1-mini".into()), ..ClientConfig::default() };
+/// assert_eq!(base.overridden_by(&model).api_key.as_deref(), Some("sk-env"));
+///
+/// let elsewhere = ClientConfig { base_url: Some("http://127.0.0.1:11434/v1".into()), ..ClientConfig::default() };
+/// let merged = base.overridden_by(&elsewhere);
+/// assert_eq!(merged.api_key, None); // the server's key stays home
 /// assert_eq!(merged.base_url.as_deref(), Some("http://127.0.0.1:11434/v1"));
+/// assert!(!format!("{base:?}").contains("sk-env"));
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ClientConfig {
     /// API base URL (default `https://api.openai.com/v1`; env `OPENAI_BASE_URL`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -51,7 +61,36 @@ pub struct ClientConfig {
     /// env `AGENCY_MODEL_TIMEOUT` in seconds).
     #[serde(skip)]
     pub timeout: Option<Duration>,
+    /// Set when `base_url` was chosen by someone the operator does not trust (a request): model
+    /// calls then go through a client that enforces this rule on connect and on every redirect.
+    #[serde(skip)]
+    pub egress: Option<Egress>,
 }
+
+impl std::fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("base_url", &self.base_url)
+            .field("api_key", &self.api_key.as_ref().map(|_| REDACTED))
+            .field(
+                "default_headers",
+                &self
+                    .default_headers
+                    .keys()
+                    .map(|k| (k, REDACTED))
+                    .collect::<BTreeMap<_, _>>(),
+            )
+            .field("model", &self.model)
+            .field("api", &self.api)
+            .field("max_retries", &self.max_retries)
+            .field("timeout", &self.timeout)
+            .field("egress", &self.egress)
+            .finish()
+    }
+}
+
+/// What `Debug` prints instead of a secret.
+pub(crate) const REDACTED: &str = "<redacted>";
 
 /// The default base URL.
 pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
@@ -79,21 +118,34 @@ impl ClientConfig {
                 .and_then(|v| v.trim().parse::<f64>().ok())
                 .filter(|s| s.is_finite() && *s > 0.0)
                 .map(Duration::from_secs_f64),
+            egress: None,
         }
     }
 
     /// `self` with every field that `other` sets replaced; headers are merged (other wins).
+    ///
+    /// When `other` sets `base_url`, its `api_key` and `default_headers` are the only ones kept:
+    /// `self`'s credentials are for `self`'s URL.
     pub fn overridden_by(&self, other: &ClientConfig) -> ClientConfig {
-        let mut headers = self.default_headers.clone();
+        let moved = other.base_url.is_some();
+        let mut headers = match moved {
+            true => BTreeMap::new(),
+            false => self.default_headers.clone(),
+        };
         headers.extend(other.default_headers.clone());
+        let own_key = (!moved).then(|| self.api_key.clone()).flatten();
         ClientConfig {
             base_url: other.base_url.clone().or_else(|| self.base_url.clone()),
-            api_key: other.api_key.clone().or_else(|| self.api_key.clone()),
+            api_key: other.api_key.clone().or(own_key),
             default_headers: headers,
             model: other.model.clone().or_else(|| self.model.clone()),
             api: other.api.or(self.api),
             max_retries: other.max_retries.or(self.max_retries),
             timeout: other.timeout.or(self.timeout),
+            egress: match moved {
+                true => other.egress.clone(),
+                false => self.egress.clone(),
+            },
         }
     }
 

@@ -7,6 +7,7 @@
 
 mod chat;
 mod config;
+mod egress;
 mod error;
 mod event;
 mod openai;
@@ -14,6 +15,7 @@ mod request;
 mod synth;
 
 pub use config::{ClientConfig, ModelApi};
+pub use egress::{Egress, EgressError, is_internal};
 pub use error::ModelError;
 pub use event::{
     DeltaEvent, InputTokensDetails, ItemEvent, ModelEvent, OutputTokensDetails, ResponseEvent,
