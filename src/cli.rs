@@ -4,6 +4,7 @@ mod chat;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -203,6 +204,62 @@ struct ServeArgs {
     /// `servers[0].url` of the OpenAPI document (default from host and port).
     #[arg(long, env = "AGENCY_SERVER_URL", global = true)]
     server_url: Option<String>,
+    /// URL prefixes a request's `client_config.base_url` may name, comma-separated (`none`: no
+    /// request may choose it). Default: any https URL of a public host.
+    #[arg(
+        long,
+        env = "AGENCY_ALLOWED_BASE_URLS",
+        value_delimiter = ',',
+        global = true
+    )]
+    allowed_base_urls: Option<Vec<String>>,
+    /// Models a request's `client_config.model` may name, comma-separated (`none`: no request
+    /// may choose it). Default: any.
+    #[arg(
+        long,
+        env = "AGENCY_ALLOWED_MODELS",
+        value_delimiter = ',',
+        global = true
+    )]
+    allowed_models: Option<Vec<String>>,
+    /// The longest a run may take (`10m`, `90s`, or seconds).
+    #[arg(long, env = "AGENCY_RUN_TIMEOUT", default_value = "10m", value_parser = duration, global = true)]
+    run_timeout: Duration,
+    /// The longest a tool call may take, for tools that set no timeout of their own.
+    #[arg(long, env = "AGENCY_TOOL_TIMEOUT", default_value = "60s", value_parser = duration, global = true)]
+    tool_timeout: Duration,
+    /// Once asked to stop (Ctrl-C, SIGTERM), the longest until the process exits.
+    #[arg(long, env = "AGENCY_SHUTDOWN_TIMEOUT", default_value = "30s", value_parser = duration, global = true)]
+    shutdown_timeout: Duration,
+}
+
+/// A duration on the command line: `30s`, `2m`, `1h 30m`, `500ms`, or a number of seconds.
+fn duration(text: &str) -> std::result::Result<Duration, String> {
+    let text = text.trim();
+    let parsed = match text.parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs > 0.0 => Ok(Duration::from_secs_f64(secs)),
+        Ok(_) => Err("give a duration above zero".to_owned()),
+        Err(_) => humantime::parse_duration(text).map_err(|e| e.to_string()),
+    }?;
+    if parsed.is_zero() {
+        return Err("give a duration above zero".to_owned());
+    }
+    Ok(parsed)
+}
+
+/// A comma-separated list option: trimmed, empty entries dropped, `none` for an empty list.
+fn list_option(values: &Option<Vec<String>>) -> Option<Vec<String>> {
+    let values = values.as_ref()?;
+    let kept: Vec<String> = values
+        .iter()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+        .collect();
+    match kept.as_slice() {
+        [] => None,
+        [only] if only.eq_ignore_ascii_case("none") => Some(Vec::new()),
+        _ => Some(kept),
+    }
 }
 
 impl ServeArgs {
@@ -212,9 +269,18 @@ impl ServeArgs {
             .with_port(self.port)
             .with_app_token_from_env(&self.app_token_env)
             .with_cors_origins(self.cors_origins.iter().map(|o| o.trim().to_owned()))
-            .with_body_limit(self.body_limit);
+            .with_body_limit(self.body_limit)
+            .with_run_timeout(self.run_timeout)
+            .with_tool_timeout(self.tool_timeout)
+            .with_shutdown_timeout(self.shutdown_timeout);
         if let Some(url) = &self.server_url {
             options = options.with_server_url(url.clone());
+        }
+        if let Some(prefixes) = list_option(&self.allowed_base_urls) {
+            options = options.with_allowed_base_urls(prefixes);
+        }
+        if let Some(models) = list_option(&self.allowed_models) {
+            options = options.with_allowed_models(models);
         }
         options
     }
@@ -225,8 +291,9 @@ impl ServeArgs {
 ///
 /// - `serve` (the default): serve every discovered tool and agency over HTTP, with `/docs` and
 ///   `/redoc`;
-///   `--host`, `--port`, `--app-token-env`, `--cors-origins`, `--body-limit`, `--server-url`
-///   (or the `AGENCY_*` environment variables);
+///   `--host`, `--port`, `--app-token-env`, `--cors-origins`, `--body-limit`, `--server-url`,
+///   `--allowed-base-urls`, `--allowed-models`, `--run-timeout`, `--tool-timeout`,
+///   `--shutdown-timeout` (or the `AGENCY_*` environment variables);
 /// - `export openapi [--url URL] [--title T] [-o FILE]`: the OpenAPI document the server serves;
 /// - `export tools [--format responses|chat] [-o FILE]`: the OpenAI tool definitions;
 /// - `list`: what was discovered;

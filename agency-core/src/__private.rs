@@ -60,17 +60,47 @@ pub trait Run<S, M> {
     fn __agency_run(self, this: S, ctx: &ToolContext) -> impl Future<Output = Self::Output>;
 }
 
-impl<S, R, F: FnOnce(S) -> R> Run<S, NoContext> for F {
+// A plain `fn run` may block: it runs on the blocking pool. (An `async fn run(self)` matches
+// here too; only the creation of its future moves there, which costs one hand-off.)
+impl<S, R, F> Run<S, NoContext> for F
+where
+    S: Send + 'static,
+    R: Send + 'static,
+    F: FnOnce(S) -> R + Send + 'static,
+{
     type Output = R;
     fn __agency_run(self, this: S, _ctx: &ToolContext) -> impl Future<Output = R> {
-        std::future::ready(self(this))
+        blocking(move || self(this))
     }
 }
 
-impl<S, R, F: FnOnce(S, &ToolContext) -> R> Run<S, WithContext> for F {
+impl<S, R, F> Run<S, WithContext> for F
+where
+    S: Send + 'static,
+    R: Send + 'static,
+    F: FnOnce(S, &ToolContext) -> R + Send + 'static,
+{
     type Output = R;
     fn __agency_run(self, this: S, ctx: &ToolContext) -> impl Future<Output = R> {
-        std::future::ready(self(this, ctx))
+        let ctx = ctx.clone();
+        blocking(move || self(this, &ctx))
+    }
+}
+
+/// Runs a synchronous tool on tokio's blocking pool, so a slow one never stalls the async
+/// workers; a panic in it is resumed here (and caught by [`Tool::call`]).
+pub async fn blocking<R, F>(f: F) -> R
+where
+    R: Send + 'static,
+    F: FnOnce() -> R + Send + 'static,
+{
+    match tokio::task::spawn_blocking(f).await {
+        Ok(r) => r,
+        Err(e) => match e.try_into_panic() {
+            Ok(payload) => std::panic::resume_unwind(payload),
+            // Only when the runtime is shutting down; `Tool::call` reports it as a panic.
+            Err(e) => std::panic::panic_any(format!("the tool could not run: {e}")),
+        },
     }
 }
 

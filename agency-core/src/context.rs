@@ -23,6 +23,7 @@ pub struct ToolContext {
     call_id: Option<Arc<str>>,
     user_context: UserContext,
     cancel: CancellationToken,
+    default_timeout: Option<std::time::Duration>,
 }
 
 impl ToolContext {
@@ -48,6 +49,19 @@ impl ToolContext {
     pub fn with_user_context(mut self, user_context: UserContext) -> Self {
         self.user_context = user_context;
         self
+    }
+
+    /// The timeout for tools that set none of their own (default [`DEFAULT_TOOL_TIMEOUT`]).
+    ///
+    /// [`DEFAULT_TOOL_TIMEOUT`]: crate::DEFAULT_TOOL_TIMEOUT
+    pub fn with_default_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.default_timeout = Some(timeout);
+        self
+    }
+
+    /// The timeout for tools that set none of their own, if one was given.
+    pub fn default_timeout(&self) -> Option<std::time::Duration> {
+        self.default_timeout
     }
 
     /// Ties this call to a run's cancellation.

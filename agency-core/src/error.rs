@@ -40,6 +40,15 @@ pub enum ToolError {
     /// The call was cancelled before the tool finished.
     #[error("tool '{0}' was cancelled")]
     Cancelled(String),
+    /// The tool did not finish within its timeout; it was told to stop
+    /// ([`ToolContext::cancellation`](crate::ToolContext::cancellation)) and its result dropped.
+    #[error("tool '{tool}' did not finish within {} s and was stopped", .after.as_secs_f64())]
+    TimedOut {
+        /// The tool.
+        tool: String,
+        /// The timeout that passed.
+        after: std::time::Duration,
+    },
 }
 
 impl ToolError {

@@ -47,6 +47,6 @@ pub use pricing::{ModelPrice, PriceTable};
 pub use registration::{AgentRegistration, Registration, ToolRegistration};
 pub use registry::Toolbox;
 pub use run::{CancelMode, RunConfig, RunControl, RunError, RunFailure, RunOutput, RunStream};
-pub use tool::{Tool, ToolBuilder, ToolFuture};
+pub use tool::{DEFAULT_TOOL_TIMEOUT, Tool, ToolBuilder, ToolFuture};
 pub use usage::Usage;
 pub use validate::{FieldError, Loc};

@@ -4,6 +4,7 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures::FutureExt;
 use schemars::JsonSchema;
@@ -12,6 +13,10 @@ use serde_json::{Value, json};
 
 use crate::run::Builtin;
 use crate::{FieldError, Loc, ToolContext, ToolError, schema, validate};
+
+/// How long a tool call may take when neither the tool ([`ToolBuilder::timeout`],
+/// `#[tool(timeout = "30s")]`) nor the caller ([`ToolContext::with_default_timeout`]) says.
+pub const DEFAULT_TOOL_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The future a tool call returns.
 pub type ToolFuture = Pin<Box<dyn Future<Output = Result<Value, ToolError>> + Send + 'static>>;
@@ -53,6 +58,7 @@ struct Inner {
     strict: bool,
     parameters: Value,
     warnings: Vec<String>,
+    timeout: Option<Duration>,
     handler: Box<Handler>,
     /// Set for the tools the run loop itself carries out (`send_message`, `transfer_to_*`).
     builtin: Option<Builtin>,
@@ -65,6 +71,7 @@ impl Tool {
             name: name.into(),
             description: Cow::Borrowed(""),
             strict: true,
+            timeout: None,
         }
     }
 
@@ -92,6 +99,11 @@ impl Tool {
     /// What the run loop does instead of calling the handler, for its own tools.
     pub(crate) fn builtin(&self) -> Option<&Builtin> {
         self.0.builtin.as_ref()
+    }
+
+    /// The tool's own timeout, if it has one (otherwise the caller's default applies).
+    pub fn timeout(&self) -> Option<Duration> {
+        self.0.timeout
     }
 
     /// Warnings found while building the tool (for example why it could not be strict).
@@ -134,7 +146,10 @@ impl Tool {
     /// Validates `args`, runs the tool, and returns its output as JSON.
     ///
     /// Invalid arguments give [`ToolError::InvalidArguments`] with every problem; a panic in the
-    /// tool is caught and given as [`ToolError::Panicked`].
+    /// tool is caught and given as [`ToolError::Panicked`]. A call that outlives the tool's
+    /// timeout (or else the context's default, or else [`DEFAULT_TOOL_TIMEOUT`]) is stopped: the
+    /// context's cancellation fires, the tool's future is dropped, and the result is
+    /// [`ToolError::TimedOut`].
     pub fn call(
         &self,
         args: Value,
@@ -148,12 +163,24 @@ impl Tool {
                     tool: tool.name().to_owned(),
                     errors,
                 })?;
+            let limit = tool
+                .timeout()
+                .or(ctx.default_timeout())
+                .unwrap_or(DEFAULT_TOOL_TIMEOUT);
+            let stop = ctx.cancellation().clone();
             // Building the future can panic as well as polling it.
             let fut = std::panic::catch_unwind(AssertUnwindSafe(|| (tool.0.handler)(args, ctx)))
                 .map_err(|_| ToolError::Panicked(tool.name().to_owned()))?;
-            match AssertUnwindSafe(fut).catch_unwind().await {
-                Ok(result) => result,
-                Err(_) => Err(ToolError::Panicked(tool.name().to_owned())),
+            match tokio::time::timeout(limit, AssertUnwindSafe(fut).catch_unwind()).await {
+                Ok(Ok(result)) => result,
+                Ok(Err(_)) => Err(ToolError::Panicked(tool.name().to_owned())),
+                Err(_) => {
+                    stop.cancel();
+                    Err(ToolError::TimedOut {
+                        tool: tool.name().to_owned(),
+                        after: limit,
+                    })
+                }
             }
         }
     }
@@ -175,6 +202,7 @@ pub struct ToolBuilder {
     name: Cow<'static, str>,
     description: Cow<'static, str>,
     strict: bool,
+    timeout: Option<Duration>,
 }
 
 impl ToolBuilder {
@@ -188,6 +216,29 @@ impl ToolBuilder {
     /// be strict (a map, for example) is sent non-strict whatever this says, with a warning.
     pub fn strict(mut self, strict: bool) -> Self {
         self.strict = strict;
+        self
+    }
+
+    /// The longest a call may take (default: the caller's, 60 s on the server); past it the
+    /// call is stopped and fails with [`ToolError::TimedOut`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use agency_core::{Tool, ToolContext, ToolError};
+    ///
+    /// let slow = Tool::builder("slow")
+    ///     .timeout(Duration::from_millis(20))
+    ///     .json_handler(serde_json::json!({"type": "object"}), |_args, _ctx| async move {
+    ///         tokio::time::sleep(Duration::from_secs(5)).await;
+    ///         Ok::<_, ToolError>("done".into())
+    ///     });
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// let err = slow.call(serde_json::json!({}), ToolContext::new()).await.unwrap_err();
+    /// assert!(matches!(err, ToolError::TimedOut { .. }));
+    /// # });
+    /// ```
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
         self
     }
 
@@ -278,6 +329,7 @@ impl ToolBuilder {
             strict,
             parameters,
             warnings,
+            timeout: self.timeout,
             handler,
             builtin: None,
         }))

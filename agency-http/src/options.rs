@@ -8,6 +8,14 @@ pub const DEFAULT_PORT: u16 = 8000;
 pub const DEFAULT_APP_TOKEN_ENV: &str = "APP_TOKEN";
 /// Default largest request body, in bytes (10 MiB).
 pub const DEFAULT_BODY_LIMIT: usize = 10 * 1024 * 1024;
+/// Default longest a run may take (10 minutes).
+pub const DEFAULT_RUN_TIMEOUT: Duration = agency_core::run::DEFAULT_RUN_TIMEOUT;
+/// Default longest a tool call may take (60 s), for tools that set no timeout of their own.
+pub const DEFAULT_TOOL_TIMEOUT: Duration = agency_core::DEFAULT_TOOL_TIMEOUT;
+/// Default longest a shutdown may take once it is asked for (30 s).
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
+
+use std::time::Duration;
 
 /// How the server listens, authenticates, and describes itself.
 ///
@@ -43,6 +51,22 @@ pub struct ServerOptions {
     pub title: String,
     /// `info.version` of the OpenAPI document.
     pub version: String,
+    /// The base URL prefixes a request's `client_config.base_url` may name (any host, `http`
+    /// too). `None` (the default): any `https` URL whose host resolves to public addresses
+    /// only. An empty list: a request may not choose the URL.
+    pub allowed_base_urls: Option<Vec<String>>,
+    /// The models a request's `client_config.model` may name; `None` (the default): any.
+    pub allowed_models: Option<Vec<String>>,
+    /// The longest a run may take (default 10 minutes): past it the run stops as on cancel and
+    /// the caller gets 504 (`get_response`) or an `error` event (stream).
+    pub run_timeout: Duration,
+    /// The longest a tool call may take when the tool sets no timeout of its own (default 60
+    /// s); the model gets an output that says so, `POST /tool/{name}` answers 504.
+    pub tool_timeout: Duration,
+    /// Once a shutdown is asked for, every run is cancelled and the server stops within this
+    /// long (default 30 s), even if a tool ignores the cancellation. An `after_turn` cancel
+    /// waits for its stream at most this long too.
+    pub shutdown_timeout: Duration,
 }
 
 impl Default for ServerOptions {
@@ -56,6 +80,11 @@ impl Default for ServerOptions {
             server_url: None,
             title: "Agency API".to_owned(),
             version: "0.1.0".to_owned(),
+            allowed_base_urls: None,
+            allowed_models: None,
+            run_timeout: DEFAULT_RUN_TIMEOUT,
+            tool_timeout: DEFAULT_TOOL_TIMEOUT,
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
         }
     }
 }
@@ -71,6 +100,11 @@ impl std::fmt::Debug for ServerOptions {
             .field("server_url", &self.server_url)
             .field("title", &self.title)
             .field("version", &self.version)
+            .field("allowed_base_urls", &self.allowed_base_urls)
+            .field("allowed_models", &self.allowed_models)
+            .field("run_timeout", &self.run_timeout)
+            .field("tool_timeout", &self.tool_timeout)
+            .field("shutdown_timeout", &self.shutdown_timeout)
             .finish()
     }
 }
@@ -134,6 +168,45 @@ impl ServerOptions {
     /// Sets the version in the OpenAPI document.
     pub fn with_version(mut self, version: impl Into<String>) -> Self {
         self.version = version.into();
+        self
+    }
+
+    /// Lets a request's `client_config.base_url` name only URLs under these prefixes (an empty
+    /// list: none at all). See [`ServerOptions::allowed_base_urls`].
+    pub fn with_allowed_base_urls<I, S>(mut self, prefixes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.allowed_base_urls = Some(prefixes.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Lets a request's `client_config.model` name only these models (an empty list: none).
+    pub fn with_allowed_models<I, S>(mut self, models: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.allowed_models = Some(models.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets the longest a run may take.
+    pub fn with_run_timeout(mut self, timeout: Duration) -> Self {
+        self.run_timeout = timeout;
+        self
+    }
+
+    /// Sets the longest a tool call may take, for tools without a timeout of their own.
+    pub fn with_tool_timeout(mut self, timeout: Duration) -> Self {
+        self.tool_timeout = timeout;
+        self
+    }
+
+    /// Sets the longest a shutdown may take.
+    pub fn with_shutdown_timeout(mut self, timeout: Duration) -> Self {
+        self.shutdown_timeout = timeout;
         self
     }
 

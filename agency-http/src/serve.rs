@@ -2,15 +2,22 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
 use crate::{Server, ServerError};
 
+/// After the shutdown deadline, how long the last answers get to go out.
+const FLUSH_WAIT: Duration = Duration::from_secs(1);
+
 impl Server {
-    /// Binds `host:port` from the options and serves until Ctrl-C or SIGTERM, then lets the
-    /// requests in flight finish.
+    /// Binds `host:port` from the options and serves until Ctrl-C or SIGTERM. Then every run is
+    /// cancelled, the requests in flight get their answers, and the process ends within the
+    /// shutdown deadline ([`ServerOptions::shutdown_timeout`](crate::ServerOptions)), even if a
+    /// tool ignores the cancellation: a blocking tool still running then would keep tokio's
+    /// runtime from stopping, so past the deadline (and a second's grace) the process exits.
     pub async fn serve(self) -> Result<(), ServerError> {
         let (host, port) = (self.options().host.clone(), self.options().port);
         let listener = TcpListener::bind((host.as_str(), port))
@@ -19,11 +26,17 @@ impl Server {
                 addr: format!("{host}:{port}"),
                 source,
             })?;
-        self.serve_on(listener, shutdown_signal()).await
+        let deadline = self.options().shutdown_timeout;
+        let signal = async move {
+            shutdown_signal().await;
+            exit_after(deadline + Duration::from_secs(1));
+        };
+        self.serve_on(listener, signal).await
     }
 
-    /// Serves on `listener` until `shutdown` completes, then lets the requests in flight finish.
-    /// Tests bind `127.0.0.1:0` and pass a future they control.
+    /// Serves on `listener` until `shutdown` completes; then cancels every run and lets the
+    /// requests in flight finish, for at most the shutdown deadline. Tests bind `127.0.0.1:0`
+    /// and pass a future they control.
     pub async fn serve_on(
         self,
         listener: TcpListener,
@@ -31,12 +44,15 @@ impl Server {
     ) -> Result<(), ServerError> {
         let addr = listener.local_addr().map_err(ServerError::Serve)?;
         self.log_startup(addr);
-        let registry = self.cancel_registry().clone();
-        // Open streams are cancelled so they end with their `messages` and `end` frames, which
-        // lets the graceful shutdown finish.
+        let deadline = self.options().shutdown_timeout;
+        let (asked_tx, asked) = tokio::sync::oneshot::channel::<()>();
+        // Every run is cancelled, so open streams end with their `messages` and `end` frames and
+        // `get_response` calls answer, which lets the graceful shutdown finish.
+        let server = self.clone();
         let shutdown = async move {
             shutdown.await;
-            registry.cancel_all();
+            server.cancel_all_runs();
+            let _ = asked_tx.send(());
         };
         // Small SSE frames must leave at once, not wait for the client's delayed ACK (Nagle).
         let listener = listener.tap_io(|tcp| {
@@ -44,10 +60,31 @@ impl Server {
                 tracing::debug!("cannot set TCP_NODELAY: {e}");
             }
         });
-        axum::serve(listener, self.router())
+        let serving = axum::serve(listener, self.router())
             .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(ServerError::Serve)
+            .into_future();
+        tokio::pin!(serving);
+        let past_deadline = async move {
+            if asked.await.is_err() {
+                // The server ended without a shutdown being asked for.
+                std::future::pending::<()>().await;
+            }
+            tokio::time::sleep(deadline).await;
+        };
+        tokio::select! {
+            result = &mut serving => return result.map_err(ServerError::Serve),
+            () = past_deadline => {}
+        }
+        tracing::warn!(
+            "shutdown deadline of {} s passed with requests in flight: answering them 503",
+            deadline.as_secs_f64()
+        );
+        self.stop_all_work();
+        // Their answers go out, then the connections close.
+        match tokio::time::timeout(FLUSH_WAIT, serving).await {
+            Ok(result) => result.map_err(ServerError::Serve),
+            Err(_) => Ok(()),
+        }
     }
 
     fn log_startup(&self, addr: SocketAddr) {
@@ -74,6 +111,24 @@ impl Server {
                  this server"
             );
         }
+    }
+}
+
+/// Ends the process after `after`, from a thread of its own: the last resort when a tool that
+/// ignores cancellation keeps the runtime from stopping.
+fn exit_after(after: Duration) {
+    let spawned = std::thread::Builder::new()
+        .name("shutdown-deadline".into())
+        .spawn(move || {
+            std::thread::sleep(after);
+            tracing::error!(
+                "the process did not stop within its shutdown deadline (a tool ignores \
+                 cancellation?); exiting"
+            );
+            std::process::exit(1);
+        });
+    if let Err(e) = spawned {
+        tracing::warn!("cannot start the shutdown deadline's thread: {e}");
     }
 }
 

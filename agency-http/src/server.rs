@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use agency_core::model::{ClientConfig, Model};
+use agency_core::model::{ClientConfig, Egress, Model};
 use agency_core::{
     Agency, AgencyError, AgencyRegistration, IntoAgency, RegistryError, Tool, Toolbox,
 };
@@ -12,7 +12,12 @@ use axum::body::Bytes;
 use serde_json::Value;
 use tower::ServiceBuilder;
 
-use crate::agency::{AgencyFactory, AgencyState, CancelRegistry, InProcessRegistry, SharedAgency};
+use tokio_util::sync::CancellationToken;
+
+use crate::agency::{
+    AgencyFactory, AgencyState, CancelRegistry, ClientPolicy, Common, InProcessRegistry,
+    SharedAgency,
+};
 use crate::auth::BearerAuth;
 use crate::openapi::{self, OpenApiInfo};
 use crate::{ServerError, ServerOptions, cors, routes, trace};
@@ -49,6 +54,9 @@ struct Inner {
     agencies: Vec<Agency>,
     options: ServerOptions,
     registry: Arc<dyn CancelRegistry>,
+    shutdown: CancellationToken,
+    /// Fires when the shutdown deadline passes: what still runs is answered 503.
+    deadline: CancellationToken,
 }
 
 impl std::fmt::Debug for Server {
@@ -100,9 +108,22 @@ impl Server {
         &self.inner.options
     }
 
-    /// The registry of running streams (graceful shutdown cancels them all).
+    /// The registry of running streams.
     pub fn cancel_registry(&self) -> &Arc<dyn CancelRegistry> {
         &self.inner.registry
+    }
+
+    /// Cancels every run of this server, streamed or not, at once (what a graceful shutdown
+    /// does first). Requests that start afterwards are cancelled as they start.
+    pub fn cancel_all_runs(&self) {
+        self.inner.shutdown.cancel();
+    }
+
+    /// Answers every request still being worked on with 503 and stops its work: what the
+    /// shutdown deadline does.
+    pub(crate) fn stop_all_work(&self) {
+        self.inner.shutdown.cancel();
+        self.inner.deadline.cancel();
     }
 }
 
@@ -223,7 +244,23 @@ impl ServerBuilder {
         let registry = self
             .registry
             .unwrap_or_else(|| Arc::new(InProcessRegistry::default()));
-        let client = self.client.unwrap_or_else(ClientConfig::from_env);
+        let options = self.options;
+        let egress = match &options.allowed_base_urls {
+            Some(prefixes) => Egress::allow(prefixes)?,
+            None => Egress::default(),
+        };
+        let shutdown = CancellationToken::new();
+        let common = Arc::new(Common {
+            client: self.client.unwrap_or_else(ClientConfig::from_env),
+            policy: ClientPolicy::new(egress, options.allowed_models.clone()),
+            model: self.model,
+            registry: registry.clone(),
+            body_limit: options.body_limit,
+            run_timeout: options.run_timeout,
+            tool_timeout: options.tool_timeout,
+            cancel_wait: options.shutdown_timeout,
+            shutdown: shutdown.clone(),
+        });
         let mut states: Vec<SharedAgency> = Vec::new();
         for (factory, location) in self.agencies {
             let template = factory().map_err(|source| ServerError::Agency {
@@ -248,23 +285,20 @@ impl ServerBuilder {
                 route,
                 factory,
                 template,
-                client.clone(),
-                self.model.clone(),
-                registry.clone(),
-                self.options.body_limit,
+                common.clone(),
             )));
         }
         if tools.is_empty() && states.is_empty() {
             return Err(ServerError::NothingToServe);
         }
-        let options = self.options;
         let mut doc = openapi::OpenApiBuilder::new(OpenApiInfo::from(&options));
         for state in &states {
             crate::agency::add_to_openapi(&mut doc, state);
         }
         doc.add_tools(&tools);
         let openapi = doc.build();
-        let router = assemble(&tools, &states, &options, &openapi)?;
+        let deadline = CancellationToken::new();
+        let router = assemble(&tools, &states, &options, &openapi, &deadline)?;
         Ok(Server {
             inner: Arc::new(Inner {
                 router,
@@ -273,6 +307,8 @@ impl ServerBuilder {
                 agencies: states.iter().map(|s| s.template.clone()).collect(),
                 options,
                 registry,
+                shutdown,
+                deadline,
             }),
         })
     }
@@ -289,13 +325,19 @@ fn assemble(
     agencies: &[SharedAgency],
     options: &ServerOptions,
     openapi: &Value,
+    deadline: &CancellationToken,
 ) -> Result<Router, ServerError> {
     let protected = agencies
         .iter()
         .fold(Router::new(), |r, s| {
             r.merge(crate::agency::router(s.clone()))
         })
-        .merge(routes::tools::router(tools, options.body_limit));
+        .merge(routes::tools::router(
+            tools,
+            options.body_limit,
+            options.tool_timeout,
+            deadline,
+        ));
     let auth = options
         .app_token
         .as_deref()

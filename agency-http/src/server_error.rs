@@ -30,6 +30,9 @@ pub enum ServerError {
         /// The second's.
         second: String,
     },
+    /// An `allowed_base_urls` entry is not an absolute http(s) URL.
+    #[error("invalid server option allowed_base_urls: {0}")]
+    Egress(#[from] agency_core::model::EgressError),
     /// There is nothing to serve.
     #[error(
         "no agency and no tool to serve: define one with #[tool] (and make sure the crate that \

@@ -137,20 +137,26 @@ mod tool_struct;
 ///
 /// # Options
 ///
-/// `#[tool(name = "...", description = "...", strict = false)]`, each optional:
+/// `#[tool(name = "...", description = "...", strict = false, timeout = "30s")]`, each optional:
 ///
 /// - `name`: the tool's name instead of the item's (it must match `^[a-zA-Z0-9_-]{1,64}$`,
 ///   checked at compile time);
 /// - `description`: instead of the doc comment;
 /// - `strict`: `false` sends the tool to the model without OpenAI strict mode (default `true`;
 ///   an input that cannot be strict, a map for example, makes the tool non-strict with a
-///   warning either way).
+///   warning either way);
+/// - `timeout`: the longest a call may take (`"30s"`, `"2m"`, `"500ms"`; default the server's,
+///   60 s): past it the call is stopped, the model gets an output that says so, and
+///   `POST /tool/{name}` answers 504.
+///
+/// A synchronous function (or `fn run`) runs on tokio's blocking pool, so a slow one never
+/// stalls the server's async workers.
 ///
 /// ```
 /// use agency::prelude::*;
 ///
 /// /// Internal notes, not for the model.
-/// #[tool(name = "lookup-user", description = "Find a user by email.", strict = false)]
+/// #[tool(name = "lookup-user", description = "Find a user by email.", strict = false, timeout = "5s")]
 /// fn lookup(email: String) -> Option<u64> {
 ///     email.contains('@').then_some(7)
 /// }
@@ -158,6 +164,7 @@ mod tool_struct;
 /// let tool = lookup::tool();
 /// assert_eq!((tool.name(), tool.description()), ("lookup-user", "Find a user by email."));
 /// assert!(!tool.is_strict());
+/// assert_eq!(tool.timeout(), Some(std::time::Duration::from_secs(5)));
 /// ```
 ///
 /// # Registration

@@ -1,11 +1,14 @@
 //! The options of `#[tool(...)]`.
 
 use proc_macro2::TokenStream;
+use std::time::Duration;
 use syn::meta::ParseNestedMeta;
 use syn::parse::Parser;
+
 use syn::{LitBool, LitStr};
 
-/// `#[tool(name = "...", description = "...", strict = false)]`, every option optional.
+/// `#[tool(name = "...", description = "...", strict = false, timeout = "30s")]`, every option
+/// optional.
 #[derive(Default)]
 pub(crate) struct Options {
     /// The tool's name instead of the item's identifier.
@@ -14,10 +17,11 @@ pub(crate) struct Options {
     pub description: Option<LitStr>,
     /// Whether the tool is strict (the runtime's default, `true`, when absent).
     pub strict: Option<LitBool>,
+    /// The tool's timeout, read at compile time (`"30s"`, `"1m 30s"`, `"500ms"`).
+    pub timeout: Option<Duration>,
 }
 
-const ACCEPTED: &str =
-    "#[tool] accepts `name = \"...\"`, `description = \"...\"` and `strict = true|false`";
+const ACCEPTED: &str = "#[tool] accepts `name = \"...\"`, `description = \"...\"`, `strict = true|false` and `timeout = \"30s\"`";
 
 impl Options {
     /// Parses the attribute's arguments (empty for a bare `#[tool]`).
@@ -46,6 +50,31 @@ impl Options {
                 "a string literal: `description = \"What the tool does.\"`",
             ),
             "strict" => set(&mut self.strict, meta, &key, "`true` or `false`"),
+            "timeout" => {
+                let mut lit: Option<LitStr> = None;
+                let expected = "a duration as a string literal: `timeout = \"30s\"`";
+                if self.timeout.is_some() {
+                    return Err(meta.error("option `timeout` is given twice"));
+                }
+                set(&mut lit, meta, &key, expected)?;
+                let Some(lit) = lit else { return Ok(()) };
+                match humantime::parse_duration(&lit.value()) {
+                    Ok(d) if !d.is_zero() => {
+                        self.timeout = Some(d);
+                        Ok(())
+                    }
+                    Ok(_) => Err(syn::Error::new(
+                        lit.span(),
+                        "a tool timeout must be above zero",
+                    )),
+                    Err(e) => Err(syn::Error::new(
+                        lit.span(),
+                        format!(
+                            "option `timeout` takes a duration such as \"30s\", \"2m\" or \"500ms\": {e}"
+                        ),
+                    )),
+                }
+            }
             _ => Err(meta.error(format!("unknown option `{key}`; {ACCEPTED}"))),
         }
     }
@@ -93,6 +122,8 @@ mod tests {
         assert_eq!(o.description.unwrap().value(), "Adds.");
         assert!(!o.strict.unwrap().value);
         assert!(Options::parse(quote!()).unwrap().name.is_none());
+        let t = Options::parse(quote!(timeout = "1m 30s")).unwrap();
+        assert_eq!(t.timeout, Some(std::time::Duration::from_secs(90)));
     }
 
     #[test]
@@ -105,5 +136,11 @@ mod tests {
             "option `strict` takes `true` or `false`"
         );
         assert!(e(quote!(name = sum)).starts_with("option `name` takes a string literal"));
+        assert!(e(quote!(timeout = "soon")).starts_with("option `timeout` takes a duration"));
+        assert!(e(quote!(timeout = 30)).starts_with("option `timeout` takes a duration"));
+        assert_eq!(
+            e(quote!(timeout = "0s")),
+            "a tool timeout must be above zero"
+        );
     }
 }

@@ -81,8 +81,18 @@ pub(crate) fn expand(
     } else {
         quote!(_)
     };
-    let dot_await = item.sig.asyncness.map(|_| quote!(.await));
-    let call = quote_spanned!(ident.span()=> #ident(#(#call_args),*) #dot_await);
+    // A synchronous function may block: it runs on the blocking pool.
+    let call = match item.sig.asyncness {
+        Some(_) => quote_spanned!(ident.span()=> #ident(#(#call_args),*).await),
+        None => quote_spanned!(ident.span()=>
+            {
+                // With no parameters the closure is the function itself: not the user's to fix.
+                #[allow(clippy::redundant_closure)]
+                let __run = move || #ident(#(#call_args),*);
+                #rt::__private::blocking(__run).await
+            }
+        ),
+    };
     // Spanned on the return type: an output that is not `Serialize` is reported there.
     let output_span = match &item.sig.output {
         ReturnType::Type(_, ty) => ty.span(),

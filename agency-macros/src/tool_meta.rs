@@ -22,6 +22,8 @@ pub(crate) struct ToolMeta {
     ident: Ident,
     description: Option<TokenStream>,
     strict: Option<LitBool>,
+    /// The tool's timeout, in milliseconds.
+    timeout_ms: Option<u64>,
     /// The item's `#[cfg(...)]` attributes, repeated on every generated item.
     pub cfgs: Vec<Attribute>,
 }
@@ -53,6 +55,9 @@ impl ToolMeta {
             ident: ident.clone(),
             description,
             strict: options.strict,
+            timeout_ms: options
+                .timeout
+                .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
             cfgs: attrs
                 .iter()
                 .filter(|a| a.path().is_ident("cfg"))
@@ -96,11 +101,14 @@ impl ToolMeta {
         let name = &self.name;
         let description = self.description.as_ref().map(|d| quote!(.description(#d)));
         let strict = self.strict.as_ref().map(|s| quote!(.strict(#s)));
+        let timeout = self
+            .timeout_ms
+            .map(|ms| quote!(.timeout(::core::time::Duration::from_millis(#ms))));
         // Spanned on the item's name: the handler's bounds (a `Send` future, a fitting `run`)
         // are reported there.
         quote_spanned! {self.item_span=>
             static __AGENCY_TOOL: ::std::sync::LazyLock<#rt::Tool> = ::std::sync::LazyLock::new(|| {
-                #rt::Tool::builder(#name) #description #strict .handler(#handler)
+                #rt::Tool::builder(#name) #description #strict #timeout .handler(#handler)
             });
             ::core::clone::Clone::clone(&*__AGENCY_TOOL)
         }

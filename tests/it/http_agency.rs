@@ -1528,8 +1528,16 @@ async fn client_config_reaches_the_model_api() {
     assert_eq!(sent.model(), Some("gpt-4o"));
     assert_eq!(sent.header("x-tenant"), None);
 
-    // base_url sends this request elsewhere; the stream route too.
-    let config = json!({"base_url": other.base_url()});
+    // base_url sends this request elsewhere (an allowed one, with its own key); the stream
+    // route too.
+    let s = start(
+        bench_server(&fake)
+            .options(ServerOptions::default().with_allowed_base_urls([other.base_url()]))
+            .build()
+            .unwrap(),
+    )
+    .await;
+    let config = json!({"base_url": other.base_url(), "api_key": "sk-other"});
     s.post_json(
         "/bench/get_response",
         &json!({"message": "Hi words=2", "client_config": config}),
@@ -1543,6 +1551,10 @@ async fn client_config_reaches_the_model_api() {
     .finish()
     .await;
     assert_eq!(other.request_count(), 2);
+    assert_eq!(
+        other.last_request().unwrap().authorization(),
+        Some("Bearer sk-other")
+    );
     assert_eq!(fake.request_count(), 2);
 }
 
@@ -1983,4 +1995,50 @@ async fn cancel_right_after_meta_and_after_the_end() {
         .await;
     let r = s.cancel("bench", &run.run_id, "after_turn").await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The run deadline.
+
+fn deadline_server(fake: &FakeOpenAi) -> Server {
+    bench_server(fake)
+        .options(ServerOptions::default().with_run_timeout(Duration::from_millis(300)))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_run_past_its_deadline_is_stopped_with_504() {
+    let fake = FakeOpenAi::start().await;
+    let s = start(deadline_server(&fake)).await;
+    fake.push(Reply::text("too late").delay(STALL));
+    let r = s
+        .post_json("/bench/get_response", &json!({"message": "Hello"}))
+        .await;
+    assert_eq!(r.status, StatusCode::GATEWAY_TIMEOUT, "{}", r.body);
+    let error = r.body["error"].as_str().unwrap();
+    assert!(error.contains("deadline of 0.3 s"), "{error}");
+    // The model request was dropped, as on a cancel.
+    assert!(fake.wait_for_dropped_stream(READ_WAIT).await);
+}
+
+#[tokio::test]
+async fn a_streamed_run_past_its_deadline_ends_with_error_messages_and_end() {
+    let fake = FakeOpenAi::start().await;
+    let s = start(deadline_server(&fake)).await;
+    // The first event at once, the rest never in time.
+    fake.push(Reply::text_chunks(["Hel", "lo"]).chunk_delay(STALL));
+    let run = s
+        .stream("bench", &json!({"message": "Hello"}))
+        .await
+        .finish()
+        .await;
+    let last = run.events.last().unwrap();
+    assert_eq!(last["type"], "error", "{:?}", run.events);
+    assert!(
+        last["content"].as_str().unwrap().contains("deadline"),
+        "{last}"
+    );
+    assert_eq!(kinds(run.new_messages()), ["user"]);
+    assert!(fake.wait_for_dropped_stream(READ_WAIT).await);
 }

@@ -9,6 +9,7 @@ mod http_agency;
 mod http_tools;
 mod items;
 mod macros;
+mod safety;
 mod schema;
 mod support;
 mod validate;

@@ -119,7 +119,11 @@ fn build_client(config: &ClientConfig) -> Result<Client<OpenAIConfig>, ModelErro
             .map_err(|e| ModelError::Config(format!("header '{name}': {e}")))?;
     }
     // One shared HTTP client: building one per request re-reads the system's root certificates.
-    let http = http()?;
+    // A request-chosen URL gets the guarded one (one per rule), which refuses internal addresses.
+    let http = match &config.egress {
+        Some(egress) => egress.http_client().map_err(ModelError::Config)?,
+        None => http()?,
+    };
     let service = tower::ServiceBuilder::new()
         .layer(OpenAIRetryLayer::new(
             config.max_retries.unwrap_or(DEFAULT_RETRIES),
@@ -244,10 +248,12 @@ pub(crate) fn map_error(error: OpenAIError, url: &str, timeout: Duration) -> Mod
             message: e.api_error.message,
         },
         OpenAIError::Reqwest(e) if e.is_timeout() => ModelError::Timeout(timeout),
-        OpenAIError::Reqwest(e) if e.is_connect() || e.is_request() => ModelError::Unreachable {
-            url: url.to_owned(),
-            reason: root_cause(&e),
-        },
+        OpenAIError::Reqwest(e) if e.is_connect() || e.is_request() || e.is_redirect() => {
+            ModelError::Unreachable {
+                url: url.to_owned(),
+                reason: root_cause(&e),
+            }
+        }
         other => ModelError::Protocol(other.to_string()),
     }
 }

@@ -24,7 +24,7 @@ impl CallResult {
     }
 }
 
-type BoxedRun = Pin<Box<dyn Future<Output = Result<Answer, RunError>> + Send>>;
+pub(super) type BoxedRun = Pin<Box<dyn Future<Output = Result<Answer, RunError>> + Send>>;
 
 /// The state of one agent's run: who it is, its thread as its model sees it, and the scope it
 /// shares with the rest of the run.

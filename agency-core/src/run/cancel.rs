@@ -28,6 +28,15 @@ impl RunControl {
         Self::default()
     }
 
+    /// A fresh handle that is also cancelled (immediately) when `parent` is: a server cancels
+    /// every run on shutdown this way.
+    pub fn child_of(parent: &CancellationToken) -> Self {
+        RunControl {
+            immediate: parent.child_token(),
+            after_turn: Arc::default(),
+        }
+    }
+
     /// Asks the run to stop.
     pub fn cancel(&self, mode: CancelMode) {
         match mode {

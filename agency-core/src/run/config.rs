@@ -1,14 +1,21 @@
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::UserContext;
 use crate::model::{ClientConfig, Model, OpenAiModel};
 
 use super::RunControl;
 
-/// How to run: which model client, the user context, extra instructions, cancellation.
+/// How long a run may take by default (10 minutes).
+pub const DEFAULT_RUN_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// How to run: which model client, the user context, extra instructions, cancellation,
+/// deadlines.
 ///
-/// The default reads the client from the environment ([`ClientConfig::from_env`]).
-#[derive(Clone, Default)]
+/// The default reads the client from the environment ([`ClientConfig::from_env`]), gives the run
+/// [`DEFAULT_RUN_TIMEOUT`] and each tool call [`DEFAULT_TOOL_TIMEOUT`](crate::DEFAULT_TOOL_TIMEOUT)
+/// (unless the tool sets its own).
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct RunConfig {
     /// The model client configuration (env defaults overridden by the request's).
@@ -27,6 +34,28 @@ pub struct RunConfig {
     pub control: RunControl,
     /// Keeps the conversation server-side under this id (agencies with a thread store).
     pub chat_id: Option<String>,
+    /// The longest the run may take: past it the run stops as on an immediate cancel and fails
+    /// with [`RunError::DeadlineExceeded`](super::RunError::DeadlineExceeded).
+    pub run_timeout: Duration,
+    /// The longest a tool call may take when the tool sets no timeout of its own.
+    pub tool_timeout: Duration,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        RunConfig {
+            client: ClientConfig::default(),
+            model: None,
+            user_context: UserContext::default(),
+            additional_instructions: None,
+            history: Vec::new(),
+            max_turns: None,
+            control: RunControl::default(),
+            chat_id: None,
+            run_timeout: DEFAULT_RUN_TIMEOUT,
+            tool_timeout: crate::DEFAULT_TOOL_TIMEOUT,
+        }
+    }
 }
 
 impl std::fmt::Debug for RunConfig {
@@ -38,6 +67,8 @@ impl std::fmt::Debug for RunConfig {
             .field("history_len", &self.history.len())
             .field("max_turns", &self.max_turns)
             .field("chat_id", &self.chat_id)
+            .field("run_timeout", &self.run_timeout)
+            .field("tool_timeout", &self.tool_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -80,6 +111,18 @@ impl RunConfig {
     /// Sets extra instructions for this run.
     pub fn additional_instructions(mut self, text: impl Into<String>) -> Self {
         self.additional_instructions = Some(text.into());
+        self
+    }
+
+    /// Sets the longest the run may take.
+    pub fn run_timeout(mut self, timeout: Duration) -> Self {
+        self.run_timeout = timeout;
+        self
+    }
+
+    /// Sets the longest a tool call may take, for tools without a timeout of their own.
+    pub fn tool_timeout(mut self, timeout: Duration) -> Self {
+        self.tool_timeout = timeout;
         self
     }
 

@@ -18,6 +18,10 @@ pub enum RunError {
         /// The limit.
         max_turns: u32,
     },
+    /// The run did not finish within its deadline ([`RunConfig::run_timeout`](super::RunConfig));
+    /// it was stopped as on an immediate cancel.
+    #[error("the run did not finish within its deadline of {} s and was stopped", .0.as_secs_f64())]
+    DeadlineExceeded(std::time::Duration),
     /// The history cannot be used.
     #[error("{0}")]
     InvalidHistory(String),

@@ -41,7 +41,7 @@ use std::sync::Arc;
 pub(crate) use builtin::{Builtin, send_message_tool, transfer_tool};
 pub use builtin::{SEND_MESSAGE, transfer_tool_name};
 pub use cancel::{CancelMode, RunControl};
-pub use config::RunConfig;
+pub use config::{DEFAULT_RUN_TIMEOUT, RunConfig};
 pub(crate) use crew::Crew;
 pub use error::{RunError, RunFailure};
 pub(crate) use scope::Sink;
@@ -137,6 +137,7 @@ pub(crate) async fn run(
     } else {
         let history = transcript.thread(entry.name(), None);
         let extra = config.additional_instructions.take();
+        let (control, limit) = (config.control.clone(), config.run_timeout);
         let scope = Scope {
             crew,
             backend: config.backend(),
@@ -145,10 +146,11 @@ pub(crate) async fn run(
             sink: sink.clone(),
         };
         let meta = Meta::new_run(entry.name(), None, None);
-        AgentRun::new(scope, entry, meta, history, extra)
-            .run(input.into_items())
-            .await
+        let agent_run = AgentRun::new(scope, entry, meta, history, extra).run(input.into_items());
+        within(limit, &control, agent_run).await
     };
+    // Failures the agent run could not report in the stream itself.
+    let unreported = invalid_history || matches!(result, Err(RunError::DeadlineExceeded(_)));
     let (new_items, usage) = transcript.take();
     match result {
         Ok(Answer::Final(final_output)) => Ok(RunOutput {
@@ -164,7 +166,7 @@ pub(crate) async fn run(
             cancelled: true,
         }),
         Err(error) => {
-            if invalid_history && let Some(tx) = &sink {
+            if unreported && let Some(tx) = &sink {
                 let message = error.to_string();
                 let _ = tx
                     .send(crate::RunEvent::Error {
@@ -178,6 +180,27 @@ pub(crate) async fn run(
                 new_items: drop_unanswered_calls(new_items),
                 usage,
             })
+        }
+    }
+}
+
+/// Runs `run` until `limit`: then it is cancelled at once, and a run that stopped for it fails
+/// with [`RunError::DeadlineExceeded`].
+async fn within(
+    limit: std::time::Duration,
+    control: &RunControl,
+    run: agent_run::BoxedRun,
+) -> Result<Answer, RunError> {
+    let mut run = run;
+    tokio::select! {
+        result = &mut run => result,
+        () = tokio::time::sleep(limit) => {
+            tracing::warn!("the run passed its deadline of {} s; stopping it", limit.as_secs_f64());
+            control.cancel(CancelMode::Immediate);
+            match run.await {
+                Ok(Answer::Cancelled) => Err(RunError::DeadlineExceeded(limit)),
+                other => other,
+            }
         }
     }
 }

@@ -2,6 +2,7 @@
 //! `cancel_response_stream` and `get_metadata`, with Agency Swarm's bodies.
 
 mod cancel;
+mod client_policy;
 mod frames;
 mod layout;
 mod openapi;
@@ -12,6 +13,7 @@ mod sse;
 mod state;
 
 pub use cancel::{CancelOutcome, CancelRegistry, InProcessRegistry};
+pub use client_policy::ClientPolicy;
 pub use frames::event_json;
 pub use layout::metadata;
 pub use request::{
@@ -23,4 +25,4 @@ pub use state::AgencyFactory;
 
 pub(crate) use openapi::add_agency as add_to_openapi;
 pub(crate) use routes::router;
-pub(crate) use state::{AgencyState, SharedAgency};
+pub(crate) use state::{AgencyState, Common, SharedAgency};

@@ -44,7 +44,14 @@ pub(crate) fn add_agency(doc: &mut OpenApiBuilder, state: &AgencyState) {
                 "502",
                 failed("The model API failed or could not be reached"),
             ),
-            ("504", failed("The model API timed out")),
+            (
+                "503",
+                failed("The server is shutting down; the run was stopped (retry elsewhere)"),
+            ),
+            (
+                "504",
+                failed("The model API timed out, or the run passed its deadline"),
+            ),
         ],
     );
     let events = json!({

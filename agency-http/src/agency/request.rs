@@ -72,12 +72,17 @@ impl From<UserMessage> for RunInput {
 }
 
 /// The `client_config` of an agency request: what a request may change of the model client.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+///
+/// A `base_url` must come with its own `api_key` and pass the server's rule for outbound URLs
+/// (see [`ClientPolicy`](super::ClientPolicy)); `Debug` prints keys and header values redacted.
+#[derive(Clone, Default, PartialEq, Deserialize, JsonSchema)]
 #[schemars(rename = "ClientConfig")]
 pub struct RequestClientConfig {
-    /// The model API's base URL.
+    /// The model API's base URL: an absolute `https` URL of a public host (or one the server
+    /// allows). Requires `api_key`: the server's own key is never sent to a URL a request chose.
+    #[schemars(url)]
     pub base_url: Option<String>,
-    /// The model API's key.
+    /// The model API's key (required with `base_url`).
     pub api_key: Option<String>,
     /// A model every agent uses for this request.
     pub model: Option<String>,
@@ -86,6 +91,25 @@ pub struct RequestClientConfig {
     /// Keys per provider, for a provider routing layer; accepted and not used (this server
     /// has none).
     pub litellm_keys: Option<BTreeMap<String, String>>,
+}
+
+impl std::fmt::Debug for RequestClientConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |map: &Option<BTreeMap<String, String>>| {
+            map.as_ref().map(|m| {
+                m.keys()
+                    .map(|k| (k.clone(), "<redacted>"))
+                    .collect::<BTreeMap<_, _>>()
+            })
+        };
+        f.debug_struct("RequestClientConfig")
+            .field("base_url", &self.base_url)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("model", &self.model)
+            .field("default_headers", &redacted(&self.default_headers))
+            .field("litellm_keys", &redacted(&self.litellm_keys))
+            .finish()
+    }
 }
 
 impl From<RequestClientConfig> for ClientConfig {
@@ -269,7 +293,7 @@ fn key(k: &str) -> Loc {
 }
 
 /// pydantic's `value_error`, raised by a validator function.
-fn value_error(loc: Vec<Loc>, msg: &str, input: Value) -> FieldError {
+pub(super) fn value_error(loc: Vec<Loc>, msg: &str, input: Value) -> FieldError {
     FieldError {
         kind: "value_error".into(),
         loc,

@@ -2,8 +2,6 @@
 //! `get_metadata`. Auth is a layer in front of them (see `server`), so it is checked before a
 //! body is read.
 
-use std::time::Duration;
-
 use agency_core::model::ModelError;
 use agency_core::run::RunInput;
 use agency_core::{Agency, RunConfig, RunControl, RunError, RunFailure, UserContext};
@@ -21,9 +19,6 @@ use super::state::SharedAgency;
 use crate::ApiError;
 use crate::body::JsonObject;
 use crate::error::json_response;
-
-/// How long a cancel waits for the stream to end.
-const CANCEL_WAIT: Duration = Duration::from_secs(30);
 
 /// The path of an agency route: `/{route}/{endpoint}`.
 pub fn agency_path(route: &str, endpoint: &str) -> String {
@@ -73,7 +68,7 @@ struct Prepared {
     config: RunConfig,
 }
 
-fn prepare(state: &SharedAgency, request: AgencyRequest) -> Result<Prepared, ApiError> {
+async fn prepare(state: &SharedAgency, request: AgencyRequest) -> Result<Prepared, ApiError> {
     let AgencyRequest {
         message,
         chat_history,
@@ -86,6 +81,15 @@ fn prepare(state: &SharedAgency, request: AgencyRequest) -> Result<Prepared, Api
         generate_chat_name,
         chat_id,
     } = request;
+    let common = &state.common;
+    let client = match client_config {
+        Some(c) => common
+            .policy
+            .admit(c)
+            .await
+            .map_err(ApiError::invalid_body)?,
+        None => Default::default(),
+    };
     if file_ids.is_some_and(|ids| !ids.is_empty()) || file_urls.is_some_and(|u| !u.is_empty()) {
         return Err(ApiError::Failed {
             status: StatusCode::BAD_REQUEST,
@@ -94,12 +98,14 @@ fn prepare(state: &SharedAgency, request: AgencyRequest) -> Result<Prepared, Api
     }
     let agency = (state.factory)()
         .map_err(|e| ApiError::failed(format!("the agency could not be built: {e}")))?;
-    let client = client_config.map(Into::into).unwrap_or_default();
     let mut config = RunConfig::default()
-        .client(state.client.overridden_by(&client))
+        .client(common.client.overridden_by(&client))
         .history(chat_history.unwrap_or_default())
-        .user_context(UserContext::from_map(user_context.unwrap_or_default()));
-    config.model = state.model.clone();
+        .user_context(UserContext::from_map(user_context.unwrap_or_default()))
+        .run_timeout(common.run_timeout)
+        .tool_timeout(common.tool_timeout)
+        .control(RunControl::child_of(&common.shutdown));
+    config.model = common.model.clone();
     config.additional_instructions = additional_instructions;
     config.chat_id = chat_id;
     Ok(Prepared {
@@ -112,10 +118,12 @@ fn prepare(state: &SharedAgency, request: AgencyRequest) -> Result<Prepared, Api
 }
 
 /// The status and body of a failed run: 502 when the model API failed or could not be reached,
-/// 504 when it timed out, 500 otherwise.
+/// 504 when it or the run timed out, 500 otherwise.
 pub(crate) fn run_error(error: &RunError) -> ApiError {
     let status = match error {
-        RunError::Model(ModelError::Timeout(_)) => StatusCode::GATEWAY_TIMEOUT,
+        RunError::Model(ModelError::Timeout(_)) | RunError::DeadlineExceeded(_) => {
+            StatusCode::GATEWAY_TIMEOUT
+        }
         RunError::Model(_) => StatusCode::BAD_GATEWAY,
         RunError::UnknownAgent { .. } | RunError::InvalidHistory(_) => {
             StatusCode::UNPROCESSABLE_ENTITY
@@ -132,7 +140,7 @@ async fn get_response(
     State(state): State<SharedAgency>,
     Valid(request): Valid<AgencyRequest>,
 ) -> Result<Response, ApiError> {
-    let p = prepare(&state, request)?;
+    let p = prepare(&state, request).await?;
     let namer = p
         .generate_chat_name
         .then(|| (p.input.clone(), p.config.clone()));
@@ -144,6 +152,12 @@ async fn get_response(
             tracing::warn!(agency = %state.route, "run failed: {error}");
             run_error(&error)
         })?;
+    if out.cancelled && state.common.shutdown.is_cancelled() {
+        return Err(ApiError::Failed {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            message: "the server is shutting down: the run was stopped before its answer; send the request again (to another instance)".to_owned(),
+        });
+    }
     let mut answer = AgencyResponse {
         response: out.final_output,
         new_messages: out.new_items,
@@ -163,7 +177,7 @@ async fn get_response_stream(
     State(state): State<SharedAgency>,
     Valid(request): Valid<AgencyRequest>,
 ) -> Response {
-    let mut p = match prepare(&state, request) {
+    let p = match prepare(&state, request).await {
         Ok(p) => p,
         Err(ApiError::Failed { message, status }) if status == StatusCode::BAD_REQUEST => {
             return sse::failure(message);
@@ -171,11 +185,13 @@ async fn get_response_stream(
         Err(e) => return e.into_response(),
     };
     let run_id = uuid::Uuid::new_v4().to_string();
-    let control = RunControl::new();
-    p.config.control = control.clone();
-    state.registry.register(&state.route, &run_id, control);
+    let control = p.config.control.clone();
+    state
+        .common
+        .registry
+        .register(&state.route, &run_id, control);
     let ticket = Ticket {
-        registry: state.registry.clone(),
+        registry: state.common.registry.clone(),
         agency: state.route.clone(),
         run_id,
         finished: false,
@@ -185,7 +201,7 @@ async fn get_response_stream(
     let namer: sse::Namer = p.generate_chat_name.then(|| {
         let (agency, input) = (p.agency.clone(), p.input.clone());
         let mut config = p.config.clone();
-        config.control = RunControl::new();
+        config.control = RunControl::child_of(&state.common.shutdown);
         Box::pin(async move { agency.chat_name(input, config).await }) as _
     });
     let run = p
@@ -200,8 +216,14 @@ async fn cancel(
 ) -> Result<Response, ApiError> {
     let mode = request.cancel_mode.unwrap_or_default();
     let outcome = state
+        .common
         .registry
-        .cancel(&state.route, &request.run_id, mode, CANCEL_WAIT)
+        .cancel(
+            &state.route,
+            &request.run_id,
+            mode,
+            state.common.cancel_wait,
+        )
         .await
         .ok_or_else(|| {
             ApiError::detail(

@@ -5,6 +5,11 @@ use agency_core::{Agency, AgencyError};
 use axum::body::Bytes;
 use axum::extract::FromRef;
 
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use super::ClientPolicy;
 use super::cancel::CancelRegistry;
 use super::request::AgencyRequestSchema;
 use crate::body::BodyLimit;
@@ -26,17 +31,31 @@ pub(crate) struct AgencyState {
     pub requests: AgencyRequestSchema,
     /// The `get_metadata` body, serialized once.
     pub metadata: Bytes,
+    /// What every agency of the server shares.
+    pub common: Arc<Common>,
+}
+
+/// What the agencies of one server share: the model client, the limits, the shutdown signal.
+pub(crate) struct Common {
     /// The model client from the environment (a request's `client_config` goes over it).
     pub client: ClientConfig,
+    /// What a request's `client_config` may change.
+    pub policy: ClientPolicy,
     /// A model back end to use instead of OpenAI.
     pub model: Option<Arc<dyn Model>>,
     pub registry: Arc<dyn CancelRegistry>,
     pub body_limit: usize,
+    pub run_timeout: Duration,
+    pub tool_timeout: Duration,
+    /// How long an `after_turn` cancel waits for its stream (the shutdown deadline).
+    pub cancel_wait: Duration,
+    /// Fires when the server shuts down: every run is a child of it.
+    pub shutdown: CancellationToken,
 }
 
 impl FromRef<SharedAgency> for BodyLimit {
     fn from_ref(state: &SharedAgency) -> BodyLimit {
-        BodyLimit(state.body_limit)
+        BodyLimit(state.common.body_limit)
     }
 }
 
@@ -47,10 +66,7 @@ impl AgencyState {
         route: String,
         factory: AgencyFactory,
         template: Agency,
-        client: ClientConfig,
-        model: Option<Arc<dyn Model>>,
-        registry: Arc<dyn CancelRegistry>,
-        body_limit: usize,
+        common: Arc<Common>,
     ) -> Self {
         let mut metadata = super::layout::metadata(&template);
         // Local file paths are not served (file attachments are not supported yet).
@@ -61,10 +77,7 @@ impl AgencyState {
             requests: AgencyRequestSchema::new(&template),
             metadata: Bytes::from(metadata.to_string()),
             template,
-            client,
-            model,
-            registry,
-            body_limit,
+            common,
         }
     }
 }

@@ -160,6 +160,13 @@ impl OpenApiBuilder {
                 names::ERROR_RESPONSE,
             ),
         );
+        responses.insert(
+            "504".into(),
+            response(
+                "The tool did not finish within its timeout",
+                names::ERROR_RESPONSE,
+            ),
+        );
         op.insert("responses".into(), Value::Object(responses));
         self.add_operation(&tool_path(tool.name()), "post", Value::Object(op));
     }

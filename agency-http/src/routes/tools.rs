@@ -1,5 +1,7 @@
 //! `POST /tool/{name}`: one route per tool.
 
+use std::time::Duration;
+
 use agency_core::{Tool, ToolContext, ToolError, Toolbox};
 use axum::Router;
 use axum::extract::{FromRef, State};
@@ -7,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::Value;
+use tokio_util::sync::CancellationToken;
 
 use crate::ApiError;
 use crate::body::{BodyLimit, JsonObject};
@@ -19,11 +22,18 @@ pub fn tool_path(name: &str) -> String {
 
 /// A router with `POST /tool/{name}` for each tool: concrete paths, so an unknown name is a 404
 /// and another method a 405. Auth is the caller's: a layer in front of these routes.
-pub(crate) fn router(tools: &Toolbox, body_limit: usize) -> Router {
+pub(crate) fn router(
+    tools: &Toolbox,
+    body_limit: usize,
+    timeout: Duration,
+    stop: &CancellationToken,
+) -> Router {
     tools.iter().fold(Router::new(), |router, tool| {
         let route = ToolRoute {
             tool: tool.clone(),
             body_limit,
+            timeout,
+            stop: stop.clone(),
         };
         router.route(&tool_path(tool.name()), post(call_tool).with_state(route))
     })
@@ -34,6 +44,10 @@ pub(crate) fn router(tools: &Toolbox, body_limit: usize) -> Router {
 struct ToolRoute {
     tool: Tool,
     body_limit: usize,
+    /// The timeout for a tool that sets none.
+    timeout: Duration,
+    /// Fires when the server's shutdown deadline passes: a call still running is answered 503.
+    stop: CancellationToken,
 }
 
 impl FromRef<ToolRoute> for BodyLimit {
@@ -44,14 +58,27 @@ impl FromRef<ToolRoute> for BodyLimit {
 
 /// Calls the tool with the body and maps the outcome to the wire shapes.
 async fn call_tool(
-    State(ToolRoute { tool, .. }): State<ToolRoute>,
+    State(ToolRoute {
+        tool,
+        timeout,
+        stop,
+        ..
+    }): State<ToolRoute>,
     JsonObject(args): JsonObject,
 ) -> Response {
-    let ctx = ToolContext::new();
+    let ctx = ToolContext::new().with_default_timeout(timeout);
     // A client that goes away drops this future: tools that watch `ctx.is_cancelled()` (or
     // spawned work holding the token) are told to stop.
     let _cancel_on_drop = ctx.cancellation().clone().drop_guard();
-    match tool.call(Value::Object(args), ctx).await {
+    let result = tokio::select! {
+        result = tool.call(Value::Object(args), ctx) => result,
+        () = stop.cancelled() => return ApiError::Failed {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            message: format!("the server is shutting down: tool '{}' did not finish within the shutdown deadline and was stopped", tool.name()),
+        }
+        .into_response(),
+    };
+    match result {
         Ok(output) => json_response(StatusCode::OK, &ToolOutput { response: &output }),
         Err(e) => tool_error(tool.name(), e).into_response(),
     }
@@ -68,6 +95,13 @@ fn tool_error(name: &str, e: ToolError) -> ApiError {
         ToolError::Failed(message) => {
             tracing::debug!(tool = name, "tool failed: {message}");
             ApiError::failed(message)
+        }
+        e @ ToolError::TimedOut { .. } => {
+            tracing::warn!(tool = name, "{e}");
+            ApiError::Failed {
+                status: StatusCode::GATEWAY_TIMEOUT,
+                message: e.to_string(),
+            }
         }
         other => {
             // A panic (already reported by the panic hook), a cancellation, ...
