@@ -11,10 +11,11 @@ use crate::ApiError;
 
 /// Reads the body of `req` as JSON, refusing more than `limit` bytes.
 ///
-/// The content type decides, as in FastAPI: no `content-type`, `application/json` or
-/// `application/<anything>+json` are parsed as JSON; any other type (a form, plain text...) is
-/// not JSON, and the body comes back as a JSON string of its text (lossy UTF-8), which a route
-/// that wants an object then refuses with `model_attributes_type` (reference case 19).
+/// The content type decides: `application/json` and `application/<anything>+json` are parsed as
+/// JSON; any other type (a form, plain text...) and no `content-type` at all are not JSON, and
+/// the body comes back as a JSON string of its text (lossy UTF-8), which a route that wants an
+/// object then refuses with `model_attributes_type` (reference case 19). (FastAPI parses a body
+/// with no `content-type` as JSON; this server does not guess.)
 ///
 /// Errors: an empty body is `missing` (`loc: ["body"]`), a body that is not valid JSON is
 /// `json_invalid` with the byte offset of the problem (`loc: ["body", 17]`) and the parser's
@@ -175,7 +176,9 @@ fn declared_length(headers: &HeaderMap) -> Option<u64> {
 /// FastAPI's rule: no content type, `application/json` and `application/*+json` are JSON.
 fn is_json_content_type(headers: &HeaderMap) -> bool {
     let Some(value) = headers.get(header::CONTENT_TYPE) else {
-        return true;
+        // No type is no claim of JSON: refused like a form body, not guessed at (FastAPI
+        // guesses JSON, so a cross-site form post with no type could reach a route as JSON).
+        return false;
     };
     let Ok(value) = value.to_str() else {
         return false;

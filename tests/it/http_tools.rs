@@ -327,14 +327,12 @@ async fn malformed_bodies_get_clear_json_4xx_and_the_server_keeps_serving() {
     assert_eq!(detail(&r)[0]["type"], "model_attributes_type");
     assert_eq!(detail(&r)[0]["input"], r#"{"a":1,"b":2}"#);
 
-    // No content type at all: parsed as JSON, like FastAPI.
+    // No content type at all: refused like a form body (FastAPI would guess JSON).
     let r = s
         .request(Method::POST, "/tool/add", &[], r#"{"a":1,"b":2}"#)
         .await;
-    assert_eq!(
-        (r.status, r.json()),
-        (StatusCode::OK, json!({"response": 3}))
-    );
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(detail(&r)[0]["type"], "model_attributes_type");
 
     // Empty body, whitespace-only body, JSON scalars.
     assert_eq!(detail(&s.post("/tool/add", "").await)[0]["type"], "missing");
@@ -1145,7 +1143,14 @@ async fn a_client_that_goes_away_cancels_the_tool() {
     let s = start(Server::builder().tool(wait).build().unwrap()).await;
     let client = s.client.clone();
     let url = format!("{}/tool/wait", s.base);
-    let request = tokio::spawn(async move { client.post(url).body("{}").send().await });
+    let request = tokio::spawn(async move {
+        client
+            .post(url)
+            .header("content-type", "application/json")
+            .body("{}")
+            .send()
+            .await
+    });
     started.notified().await;
     request.abort();
     // A safety net against a hang, not a measure of speed.
