@@ -186,10 +186,20 @@ fn reference_add_error_cases() {
         errors(&add, Value::Null),
         json!([{"type":"missing","loc":[],"msg":"Field required","input":null}])
     );
-    // 12 differs on purpose: the original summed Python big integers; an i64 cannot hold it.
+    // 12 differs on purpose: the original summed Python big integers; an i64 cannot hold it, and
+    // the schema says so with the range of i64, which the error names as pydantic would.
     assert_eq!(
         errors(&add, body(r#"{"a":123456789012345678901234567890,"b":1}"#)),
-        json!([{"type":"int_parsing_size","loc":["a"],"msg":"Unable to parse input string as an integer, exceeded maximum size","input":1.2345678901234568e29}])
+        json!([{"type":"less_than_equal","loc":["a"],"msg":"Input should be less than or equal to 9223372036854775807","input":1.2345678901234568e29,"ctx":{"le":9223372036854775807_i64}}])
+    );
+    assert_eq!(
+        errors(&add, json!({"a": "-123456789012345678901234567890", "b": 1})),
+        json!([{"type":"greater_than_equal","loc":["a"],"msg":"Input should be greater than or equal to -9223372036854775808","input":"-123456789012345678901234567890","ctx":{"ge":i64::MIN}}])
+    );
+    // Without a bound, it is too large to parse.
+    assert_eq!(
+        errors(&json!({"type": "integer"}), body("123456789012345678901234567890")),
+        json!([{"type":"int_parsing_size","loc":[],"msg":"Unable to parse input string as an integer, exceeded maximum size","input":1.2345678901234568e29}])
     );
 }
 
