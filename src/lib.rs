@@ -64,14 +64,15 @@ pub use agency_core::model;
 pub use agency_core::run;
 /// JSON schemas for the model: the strict-mode rewrite.
 pub use agency_core::schema;
-/// Argument validation with pydantic's lax rules and error shapes.
+/// Argument validation with pydantic's lax rules and error shapes: types, bounds, lengths,
+/// patterns and string formats.
 pub use agency_core::validate;
 pub use agency_core::{
     Agency, AgencyBuilder, AgencyError, AgencyRegistration, Agent, AgentBuilder, AgentError,
     AgentRegistration, CancelMode, Entry, FieldError, IntoAgency, IntoAgent, Item, Loc, Meta,
     ModelPrice, PriceTable, RegistryError, RunConfig, RunControl, RunError, RunEvent, RunFailure,
     RunOutput, RunStream, Tool, ToolBuilder, ToolContext, ToolError, ToolFuture, ToolRegistration,
-    Toolbox, Usage, UserContext,
+    ToolSchemaError, Toolbox, Usage, UserContext,
 };
 pub use agency_macros::{agency, agent, tool};
 
