@@ -72,8 +72,8 @@ pub enum ToolError {
 pub struct ToolSchemaError {
     /// The tool.
     pub tool: String,
-    /// What is wrong with its schema.
-    pub error: SchemaError,
+    /// What is wrong with its schema (boxed: it is large, and rare).
+    pub error: Box<SchemaError>,
 }
 
 impl ToolError {

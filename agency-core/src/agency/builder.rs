@@ -85,8 +85,8 @@ pub enum AgencyError {
         agency: String,
         /// The agent.
         agent: String,
-        /// The tool and what is wrong with its schema.
-        error: crate::ToolSchemaError,
+        /// The tool and what is wrong with its schema (boxed: it is large, and rare).
+        error: Box<crate::ToolSchemaError>,
     },
     /// A name that cannot be a route or an enum value.
     #[error("invalid name '{0}': agency and agent names must be non-empty and contain no '/'")]
@@ -272,7 +272,7 @@ impl AgencyBuilder {
                     .map_err(|error| AgencyError::InvalidToolSchema {
                         agency: self.name.clone(),
                         agent: name.to_owned(),
-                        error,
+                        error: Box::new(error),
                     })?;
                 if !seen.insert(tool.name()) {
                     return Err(AgencyError::DuplicateTool {

@@ -159,11 +159,8 @@ fn node(out: &mut Compiled, map: &Map<String, Value>, at: &SchemaPath) {
     }
     match map.get("format") {
         None => {}
-        Some(Value::String(name)) => {
-            if !format::is_known(name) {
-                out.unchecked.push(format!("`format: {name}` ({at})"));
-            }
-        }
+        Some(Value::String(name)) if format::is_known(name) => {}
+        Some(Value::String(name)) => out.unchecked.push(format!("`format: {name}` ({at})")),
         Some(other) => out.problems.push(wrong_type("format", other, "a string")),
     }
     for keyword in UNCHECKED {

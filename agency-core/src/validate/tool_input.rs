@@ -22,7 +22,7 @@ impl ToolInput {
         let (validator, problems) = Validator::compile(schema);
         let refused = problems.into_iter().next().map(|error| ToolSchemaError {
             tool: tool.to_owned(),
-            error,
+            error: Box::new(error),
         });
         if let Some(refused) = &refused {
             tracing::error!("{refused}");
