@@ -143,7 +143,7 @@ impl Tool {
         })
     }
 
-    /// Checks `args` against [`Tool::parameters`], with the lax coercions a client expects
+    /// Checks `args` against [`Tool::input_schema`], with the lax coercions a client expects
     /// (`"2"` for an integer, for example), and returns the coerced arguments or every problem.
     pub fn validate(&self, args: Value) -> Result<Value, Vec<FieldError>> {
         self.0.input.validator().validate(args)
