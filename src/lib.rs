@@ -40,7 +40,7 @@
 //! let tools = agency::Toolbox::discover().unwrap();
 //! assert!(tools.get("add").is_some() && tools.get("Address").is_some());
 //!
-//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 //! let args = serde_json::json!({"street": "1 Main St", "zip_code": 12345});
 //! let out = Address::tool().call(args, ToolContext::new()).await.unwrap();
 //! assert_eq!(out, "1 Main St, 12345 (for HTTP)");
@@ -64,14 +64,15 @@ pub use agency_core::model;
 pub use agency_core::run;
 /// JSON schemas for the model: the strict-mode rewrite.
 pub use agency_core::schema;
-/// Argument validation with pydantic's lax rules and error shapes.
+/// Argument validation with pydantic's lax rules and error shapes: types, bounds, lengths,
+/// patterns and string formats.
 pub use agency_core::validate;
 pub use agency_core::{
     Agency, AgencyBuilder, AgencyError, AgencyRegistration, Agent, AgentBuilder, AgentError,
     AgentRegistration, CancelMode, Entry, FieldError, IntoAgency, IntoAgent, Item, Loc, Meta,
     ModelPrice, PriceTable, RegistryError, RunConfig, RunControl, RunError, RunEvent, RunFailure,
     RunOutput, RunStream, Tool, ToolBuilder, ToolContext, ToolError, ToolFuture, ToolRegistration,
-    Toolbox, Usage, UserContext,
+    ToolSchemaError, Toolbox, Usage, UserContext,
 };
 pub use agency_macros::{agency, agent, tool};
 

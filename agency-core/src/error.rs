@@ -1,6 +1,6 @@
 use std::fmt;
 
-use crate::validate::FieldError;
+use crate::validate::{FieldError, SchemaError};
 
 /// Why a tool call failed.
 ///
@@ -49,6 +49,40 @@ pub enum ToolError {
         /// The timeout that passed.
         after: std::time::Duration,
     },
+    /// The tool's input schema is unusable, so the tool is never called (registries, agencies
+    /// and servers refuse such a tool; see [`Tool::check`](crate::Tool::check)).
+    #[error("{0}")]
+    InvalidSchema(ToolSchemaError),
+}
+
+/// A tool whose input schema the argument validator cannot use: a `multipleOf` of 0 or less, a
+/// `pattern` that is not a valid regex, bounds no value meets... Found when the tool is built
+/// and given by [`Tool::check`](crate::Tool::check); a [`Toolbox`](crate::Toolbox), an agency
+/// and the HTTP server refuse the tool with it.
+///
+/// ```
+/// use agency_core::{Tool, ToolError, Toolbox, RegistryError};
+/// use serde_json::json;
+///
+/// let pay = Tool::builder("pay").json_handler(
+///     json!({"type": "object", "properties": {"cents": {"type": "integer", "multipleOf": 0}}}),
+///     |args, _ctx| async move { Ok::<_, ToolError>(args) },
+/// );
+/// let err = pay.check().unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "tool 'pay' has an input schema the argument validator cannot use: \
+///      field `cents` has `multipleOf: 0`, which must be a number greater than 0"
+/// );
+/// assert!(matches!(Toolbox::new().with(pay), Err(RegistryError::InvalidToolSchema(_))));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("tool '{tool}' has an input schema the argument validator cannot use: {error}")]
+pub struct ToolSchemaError {
+    /// The tool.
+    pub tool: String,
+    /// What is wrong with its schema (boxed: it is large, and rare).
+    pub error: Box<SchemaError>,
 }
 
 impl ToolError {
@@ -103,4 +137,7 @@ pub enum RegistryError {
     /// A tool name that OpenAI would refuse.
     #[error("tool name '{0}' is invalid: it must match {pattern}", pattern = agency_names::PATTERN)]
     InvalidToolName(String),
+    /// A tool whose input schema the argument validator cannot use.
+    #[error("{0}")]
+    InvalidToolSchema(ToolSchemaError),
 }

@@ -35,7 +35,8 @@ impl Toolbox {
         Ok(tools)
     }
 
-    /// Adds `tool`, refusing an invalid or duplicate name.
+    /// Adds `tool`, refusing an invalid or duplicate name and an input schema the validator
+    /// cannot use ([`Tool::check`]).
     pub fn with(mut self, tool: Tool) -> Result<Self, RegistryError> {
         self.insert(tool, "registered explicitly".to_owned())?;
         Ok(self)
@@ -53,6 +54,7 @@ impl Toolbox {
         if !agency_names::is_valid(tool.name()) {
             return Err(RegistryError::InvalidToolName(tool.name().to_owned()));
         }
+        tool.check().map_err(RegistryError::InvalidToolSchema)?;
         if let Some((_, first)) = self.tools.get(tool.name()) {
             return Err(RegistryError::DuplicateTool {
                 name: tool.name().to_owned(),

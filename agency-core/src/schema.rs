@@ -17,13 +17,16 @@
 //! assert_eq!(strict["additionalProperties"], false);
 //! assert_eq!(strict["properties"]["note"]["type"], serde_json::json!(["string", "null"]));
 //! assert!(strict["properties"]["count"].get("format").is_none());
+//! assert_eq!(strict["properties"]["count"]["maximum"], u32::MAX);
 //! ```
 
+mod integer;
 mod keywords;
 mod lenient;
 pub(crate) mod reference;
 mod strict;
 mod strict_error;
+pub(crate) mod visit;
 
 use schemars::JsonSchema;
 use serde_json::Value;
@@ -32,12 +35,26 @@ pub use lenient::to_lenient;
 pub use strict::to_strict;
 pub use strict_error::{SchemaPath, StrictSchemaError};
 
+pub(crate) use integer::{bound_integers, range as integer_range};
+
 /// The JSON schema (draft 2020-12, without `$schema`) of `T`, as schemars generates it, with
-/// referenced types under `$defs`.
+/// referenced types under `$defs`, and with the range of its Rust type on each integer
+/// (`minimum`/`maximum`: schemars only writes both for the 8- and 16-bit types).
+///
+/// ```
+/// let schema = agency_core::schema::generate::<(u32, i64)>();
+/// assert_eq!(schema["prefixItems"][0]["maximum"], u32::MAX);
+/// assert_eq!(schema["prefixItems"][1]["minimum"], i64::MIN);
+/// assert_eq!(schema["prefixItems"][1]["maximum"], i64::MAX);
+/// ```
 pub fn generate<T: JsonSchema>() -> Value {
-    let settings = schemars::generate::SchemaSettings::draft2020_12().with(|s| {
-        s.meta_schema = None;
-    });
+    let settings = schemars::generate::SchemaSettings::draft2020_12()
+        .with(|s| {
+            s.meta_schema = None;
+        })
+        .with_transform(schemars::transform::RecursiveTransform(
+            integer::bound_by_format,
+        ));
     settings
         .into_generator()
         .into_root_schema_for::<T>()
@@ -49,6 +66,9 @@ pub fn generate<T: JsonSchema>() -> Value {
 pub struct ModelSchema {
     /// In strict form when `strict`, else lenient.
     pub schema: Value,
+    /// The schema arguments are validated against (and the OpenAPI document shows): `schema`
+    /// with the string `format`s strict mode cannot send (`uri`, for one) kept.
+    pub input: Value,
     /// Whether it is sent with `strict: true`.
     pub strict: bool,
     /// Why strict mode was asked for and could not be had (also logged as a warning).
@@ -70,16 +90,21 @@ pub struct ModelSchema {
 /// assert_eq!(schema::for_model(&raw, false, "tool 'count'").warning, None);
 /// ```
 pub fn for_model(raw: &Value, strict: bool, what: &str) -> ModelSchema {
-    let lenient = |warning| ModelSchema {
-        schema: to_lenient(raw),
-        strict: false,
-        warning,
+    let lenient = |warning| {
+        let schema = to_lenient(raw);
+        ModelSchema {
+            input: schema.clone(),
+            schema,
+            strict: false,
+            warning,
+        }
     };
     if !strict {
         return lenient(None);
     }
     match to_strict(raw) {
         Ok(schema) => ModelSchema {
+            input: strict::to_strict_with_formats(raw).unwrap_or_else(|_| schema.clone()),
             schema,
             strict: true,
             warning: None,

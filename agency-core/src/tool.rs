@@ -12,7 +12,8 @@ use serde::{Serialize, de::DeserializeOwned};
 use serde_json::{Value, json};
 
 use crate::run::Builtin;
-use crate::{FieldError, Loc, ToolContext, ToolError, schema, validate};
+use crate::validate::ToolInput;
+use crate::{FieldError, Loc, ToolContext, ToolError, ToolSchemaError, schema};
 
 /// How long a tool call may take when neither the tool ([`ToolBuilder::timeout`],
 /// `#[tool(timeout = "30s")]`) nor the caller ([`ToolContext::with_default_timeout`]) says.
@@ -44,7 +45,7 @@ type Handler = dyn Fn(Value, ToolContext) -> ToolFuture + Send + Sync;
 ///     .handler(|args: Args, _ctx| async move { Ok::<_, ToolError>(args.text.to_uppercase()) });
 ///
 /// assert_eq!(tool.definition()["parameters"]["required"][0], "text");
-/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 /// let out = tool.call(serde_json::json!({"text": "hi"}), ToolContext::new()).await.unwrap();
 /// assert_eq!(out, "HI");
 /// # });
@@ -57,6 +58,8 @@ struct Inner {
     description: Cow<'static, str>,
     strict: bool,
     parameters: Value,
+    /// What arguments are validated against.
+    input: ToolInput,
     warnings: Vec<String>,
     timeout: Option<Duration>,
     handler: Box<Handler>,
@@ -91,9 +94,23 @@ impl Tool {
     }
 
     /// The JSON schema of the tool's input, exactly as the model sees it (strict-mode rules
-    /// applied when [`Tool::is_strict`]). HTTP requests are validated against it too.
+    /// applied when [`Tool::is_strict`]).
     pub fn parameters(&self) -> &Value {
         &self.0.parameters
+    }
+
+    /// The JSON schema arguments are validated against, which the OpenAPI document shows:
+    /// [`Tool::parameters`] with the string `format`s strict mode cannot send (`uri`) kept and
+    /// the range of 64-bit integers on integers that have no bounds.
+    pub fn input_schema(&self) -> &Value {
+        self.0.input.validator().schema()
+    }
+
+    /// `Err` if the tool's input schema is one the argument validator cannot use (a
+    /// `multipleOf` of 0, an invalid `pattern`...): such a tool is refused by a
+    /// [`Toolbox`](crate::Toolbox), an agency and the HTTP server, and its calls fail.
+    pub fn check(&self) -> Result<(), ToolSchemaError> {
+        self.0.input.refused().map_or(Ok(()), |e| Err(e.clone()))
     }
 
     /// What the run loop does instead of calling the handler, for its own tools.
@@ -106,7 +123,8 @@ impl Tool {
         self.0.timeout
     }
 
-    /// Warnings found while building the tool (for example why it could not be strict).
+    /// Warnings found while building the tool (for example why it could not be strict, or which
+    /// keywords of its schema the argument validator does not check).
     pub fn warnings(&self) -> &[String] {
         &self.0.warnings
     }
@@ -137,10 +155,10 @@ impl Tool {
         })
     }
 
-    /// Checks `args` against [`Tool::parameters`], with the lax coercions a client expects
+    /// Checks `args` against [`Tool::input_schema`], with the lax coercions a client expects
     /// (`"2"` for an integer, for example), and returns the coerced arguments or every problem.
     pub fn validate(&self, args: Value) -> Result<Value, Vec<FieldError>> {
-        validate::validate(self.parameters(), args)
+        self.0.input.validator().validate(args)
     }
 
     /// Validates `args`, runs the tool, and returns its output as JSON.
@@ -149,7 +167,8 @@ impl Tool {
     /// tool is caught and given as [`ToolError::Panicked`]. A call that outlives the tool's
     /// timeout (or else the context's default, or else [`DEFAULT_TOOL_TIMEOUT`]) is stopped: the
     /// context's cancellation fires, the tool's future is dropped, and the result is
-    /// [`ToolError::TimedOut`].
+    /// [`ToolError::TimedOut`]. It runs on tokio, with timers enabled (as `#[tokio::main]` and
+    /// `#[tokio::test]` set it up).
     pub fn call(
         &self,
         args: Value,
@@ -157,6 +176,7 @@ impl Tool {
     ) -> impl Future<Output = Result<Value, ToolError>> + Send + 'static {
         let tool = self.clone();
         async move {
+            tool.check().map_err(ToolError::InvalidSchema)?;
             let args = tool
                 .validate(args)
                 .map_err(|errors| ToolError::InvalidArguments {
@@ -271,13 +291,21 @@ impl ToolBuilder {
             })
         });
         let warnings = for_model.warning.into_iter().collect();
-        self.finish(for_model.schema, for_model.strict, warnings, handler)
+        self.finish(
+            for_model.schema,
+            for_model.input,
+            for_model.strict,
+            warnings,
+            handler,
+        )
     }
 
     /// Finishes the tool with a JSON schema given as a value and a handler that takes the
     /// (validated) arguments as JSON: for tools whose input is only known at run time.
     ///
-    /// `parameters` is sent to the model as it is (write it in strict form when `strict`).
+    /// `parameters` is sent to the model as it is (write it in strict form when `strict`). A
+    /// schema the argument validator cannot use (a `multipleOf` of 0, an invalid `pattern`...)
+    /// makes a tool that [`Tool::check`] refuses, and so does every registry it is given to.
     ///
     /// ```
     /// use agency_core::{Tool, ToolError};
@@ -299,7 +327,7 @@ impl ToolBuilder {
         let handler: Box<Handler> = Box::new(move |args: Value, ctx: ToolContext| {
             Box::pin(handler(args, ctx)) as ToolFuture
         });
-        self.finish(parameters, strict, Vec::new(), handler)
+        self.finish(parameters.clone(), parameters, strict, Vec::new(), handler)
     }
 
     /// A tool the run loop carries out itself: `parameters` is its (strict) schema, and a call
@@ -309,7 +337,7 @@ impl ToolBuilder {
         let handler: Box<Handler> = Box::new(move |_args: Value, _ctx: ToolContext| {
             Box::pin(std::future::ready(Err(ToolError::new(what)))) as ToolFuture
         });
-        let mut tool = self.finish(parameters, true, Vec::new(), handler);
+        let mut tool = self.finish(parameters.clone(), parameters, true, Vec::new(), handler);
         if let Some(inner) = Arc::get_mut(&mut tool.0) {
             inner.builtin = Some(builtin);
         }
@@ -319,15 +347,18 @@ impl ToolBuilder {
     fn finish(
         self,
         parameters: Value,
+        input: Value,
         strict: bool,
-        warnings: Vec<String>,
+        mut warnings: Vec<String>,
         handler: Box<Handler>,
     ) -> Tool {
+        let input = ToolInput::new(&self.name, input, &mut warnings);
         Tool(Arc::new(Inner {
             name: self.name,
             description: self.description,
             strict,
             parameters,
+            input,
             warnings,
             timeout: self.timeout,
             handler,

@@ -40,23 +40,33 @@ pub struct Usage {
 }
 
 impl Usage {
-    /// Adds `other` into `self`.
+    /// Adds `other` into `self`. Counts saturate at `u64::MAX` (they come from the model's
+    /// upstream, which could send anything).
+    ///
+    /// ```
+    /// use agency_core::Usage;
+    ///
+    /// let mut total = Usage { input_tokens: u64::MAX - 1, ..Usage::default() };
+    /// total.add(&Usage { input_tokens: 5, ..Usage::default() });
+    /// assert_eq!(total.input_tokens, u64::MAX);
+    /// ```
     pub fn add(&mut self, other: &Usage) {
-        self.request_count += other.request_count;
-        self.cached_tokens += other.cached_tokens;
-        self.cache_write_tokens += other.cache_write_tokens;
-        self.input_tokens += other.input_tokens;
-        self.output_tokens += other.output_tokens;
-        self.total_tokens += other.total_tokens;
+        let sum = |a: &mut u64, b: u64| *a = a.saturating_add(b);
+        sum(&mut self.request_count, other.request_count);
+        sum(&mut self.cached_tokens, other.cached_tokens);
+        sum(&mut self.cache_write_tokens, other.cache_write_tokens);
+        sum(&mut self.input_tokens, other.input_tokens);
+        sum(&mut self.output_tokens, other.output_tokens);
+        sum(&mut self.total_tokens, other.total_tokens);
         self.reasoning_tokens = match (self.reasoning_tokens, other.reasoning_tokens) {
             (None, None) => None,
-            (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
+            (a, b) => Some(a.unwrap_or(0).saturating_add(b.unwrap_or(0))),
         };
         self.total_cost += other.total_cost;
     }
 
     /// The usage of one model call from the tokens it reported, priced at `model` with
-    /// `prices`.
+    /// `prices`. A missing total is input plus output, saturating at `u64::MAX`.
     pub fn from_tokens(tokens: &TokenUsage, model: &str, prices: &PriceTable) -> Usage {
         let input = tokens.input_tokens;
         let output = tokens.output_tokens;
@@ -70,7 +80,7 @@ impl Usage {
             .map(|d| d.reasoning_tokens)
             .filter(|r| *r > 0);
         let total = if tokens.total_tokens == 0 {
-            input + output
+            input.saturating_add(output)
         } else {
             tokens.total_tokens
         };

@@ -4,17 +4,33 @@
 //! answers: `"2"`, `2.0` and `true` are valid integers, `"yes"` a valid boolean, but `2` is not a
 //! valid string. Every error is reported, each with its path, kind and message as pydantic
 //! writes them.
+//!
+//! A schema used more than once is compiled once into a [`Validator`], which also refuses a
+//! schema that would make validation misbehave ([`SchemaError`]); a [`Tool`](crate::Tool) does
+//! this when it is built.
 
 mod array;
+mod check;
+mod constraint;
+mod format;
 mod issue;
 mod json;
 mod keywords;
 mod nullability;
 mod object;
 mod path;
+mod pattern;
 mod scalar;
+mod schema_error;
+mod tool_input;
 mod union;
+mod validator;
 mod walker;
+
+pub(crate) use json::compare_numbers;
+pub use schema_error::SchemaError;
+pub(crate) use tool_input::ToolInput;
+pub use validator::Validator;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -79,8 +95,14 @@ impl fmt::Display for Loc {
 /// `schema` is a tool's parameters schema (strict or lenient, see [`crate::schema`]); `$ref`s
 /// point into its `$defs`. What it understands: `type` (one or several), `properties`,
 /// `required`, `additionalProperties`, `items`, `prefixItems`, `enum`, `const`,
-/// `anyOf`/`oneOf`/`allOf`, `$ref`, numeric bounds, `minLength`/`maxLength`,
-/// `minItems`/`maxItems`. Two rules go beyond JSON schema, for tools whose strict schema made
+/// `anyOf`/`oneOf`/`allOf`, `$ref`, `minimum`/`maximum` (exclusive or not), `multipleOf`,
+/// `minLength`/`maxLength`, `pattern`, `minItems`/`maxItems`, and the string `format`s
+/// `uuid`, `uri`, `date-time`, `date`, `time`, `duration`, `email`, `ipv4`, `ipv6` and `ip`
+/// (and schemars' `partial-date-time` and `partial-time`), checked with the parsers pydantic
+/// uses and reported as it does (`uuid_parsing`, `url_parsing`, `datetime_parsing`...). Other
+/// keywords and formats are not checked ([`Validator::unchecked`] lists them). An integer too
+/// large for 64 bits breaks the schema's bound if it has one (`less_than_equal`), else gives
+/// `int_parsing_size`. Two rules go beyond JSON schema, for tools whose strict schema made
 /// optional fields required and nullable:
 ///
 /// - a required property whose schema admits `null` may be omitted;
@@ -88,6 +110,9 @@ impl fmt::Display for Loc {
 ///   `#[serde(default)]` field gets its default).
 ///
 /// Errors have no `body` prefix in their `loc`; the HTTP layer adds it.
+///
+/// This compiles `schema` (its patterns) on every call; a [`Validator`] does it once. A schema
+/// that [`Validator::new`] refuses is validated as [`Validator::compile`] says.
 ///
 /// ```
 /// use agency_core::validate::validate;
@@ -107,8 +132,17 @@ impl fmt::Display for Loc {
 /// assert_eq!(errors[1].to_string(), "b: Field required");
 /// ```
 pub fn validate(schema: &Value, value: Value) -> Result<Value, Vec<FieldError>> {
+    run(schema, &check::compile(schema).patterns, value)
+}
+
+/// Validates `value` against `schema`, whose patterns are compiled in `patterns`.
+fn run(
+    schema: &Value,
+    patterns: &pattern::Patterns,
+    value: Value,
+) -> Result<Value, Vec<FieldError>> {
     let mut value = value;
-    let mut walker = walker::Walker::new(schema);
+    let mut walker = walker::Walker::new(schema, patterns);
     walker.check(schema, &mut value, &path::Path::ROOT, 0);
     if walker.errors.is_empty() {
         Ok(value)

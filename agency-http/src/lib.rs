@@ -16,7 +16,7 @@
 //!
 //! Request and response bodies are Rust types (`serde` + `schemars`): the OpenAPI document is
 //! generated from them, and a request body is checked by the same pydantic-compatible validator
-//! as tool arguments ([`agency_core::validate::validate`]) before it is deserialized, so every
+//! as tool arguments ([`agency_core::validate::Validator`]) before it is deserialized, so every
 //! route answers the same error kinds.
 //!
 //! Adding routes: take the body with the [`body::JsonObject`] extractor (it applies the

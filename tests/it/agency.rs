@@ -1212,6 +1212,25 @@ fn builder_errors() {
         "{err:?}"
     );
 
+    // A tool whose schema the argument validator cannot use, own or shared.
+    let ranged = Tool::builder("ranged").json_handler(
+        json!({"type": "object", "properties": {"n": {"type": "integer", "minimum": 5, "maximum": 1}}}),
+        |args: Value, _ctx| async { Ok::<_, ToolError>(args) },
+    );
+    let err = Agency::builder("Ranges")
+        .entry(ceo())
+        .shared_tool(ranged)
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(&err, AgencyError::InvalidToolSchema { agent, error, .. } if agent == "CEO" && error.tool == "ranged"),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "agent 'CEO' of agency 'Ranges': tool 'ranged' has an input schema the argument validator cannot use: field `n` has `minimum: 5` above `maximum: 1`, so no value is valid"
+    );
+
     let err = Agency::builder("a/b").entry(ceo()).build().unwrap_err();
     assert_eq!(err, AgencyError::InvalidName("a/b".into()));
     let err = Agency::builder("Fine")

@@ -338,6 +338,34 @@ async fn usage_and_cost_summed_over_turns() {
     );
 }
 
+#[test]
+fn token_counts_from_the_upstream_are_summed_with_saturation() {
+    use agency::model::TokenUsage;
+    use agency::{PriceTable, Usage};
+    // What an upstream could send: counts at the edge of u64, no total.
+    let tokens: TokenUsage = serde_json::from_value(json!({
+        "input_tokens": u64::MAX, "output_tokens": 7,
+        "output_tokens_details": {"reasoning_tokens": u64::MAX},
+    }))
+    .unwrap();
+    let call = Usage::from_tokens(&tokens, "gpt-4o", &PriceTable::shipped());
+    assert_eq!(call.total_tokens, u64::MAX);
+    let mut total = Usage::default();
+    total.add(&call);
+    total.add(&call);
+    assert_eq!(
+        (
+            total.request_count,
+            total.input_tokens,
+            total.output_tokens,
+            total.total_tokens,
+            total.reasoning_tokens
+        ),
+        (2, u64::MAX, 14, u64::MAX, Some(u64::MAX))
+    );
+    assert!(total.total_cost.is_finite());
+}
+
 #[tokio::test]
 async fn client_override_reaches_the_server() {
     let fake = FakeOpenAi::start().await;

@@ -6,6 +6,7 @@ mod agents;
 mod cli;
 mod fake_openai;
 mod http_agency;
+mod http_schemas;
 mod http_tools;
 mod items;
 mod macros;

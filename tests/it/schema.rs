@@ -191,8 +191,10 @@ fn assert_strict_invariants(schema: &Value, at: &str) {
     }
 }
 
+/// The original tool's schema, plus the range of `i64` on each integer (the original took Python's
+/// unbounded integers; this server cannot, and its schema says so).
 #[test]
-fn strict_add_matches_the_original_tool_schema() {
+fn strict_add_matches_the_original_tool_schema_with_the_range_of_i64() {
     insta::assert_json_snapshot!("strict_add", strict::<AddArgs>());
 }
 
@@ -228,15 +230,26 @@ fn strict_nested_structs_enums_and_lists() {
 }
 
 #[test]
-fn strict_numbers_lose_format_and_keep_bounds() {
+fn strict_numbers_lose_format_and_keep_bounds_with_the_range_of_their_type() {
     let schema = strict::<Numbers>();
     let props = &schema["properties"];
     assert_eq!(
         props["small"],
         json!({"type": "integer", "minimum": 0, "maximum": 255})
     );
-    assert_eq!(props["count"], json!({"type": "integer", "minimum": 0}));
-    assert_eq!(props["offset"], json!({"type": "integer"}));
+    assert_eq!(
+        props["count"],
+        json!({"type": "integer", "minimum": 0, "maximum": u32::MAX})
+    );
+    assert_eq!(
+        props["offset"],
+        json!({"type": "integer", "minimum": i64::MIN, "maximum": i64::MAX})
+    );
+    // A range of its own, inside the type's, stays.
+    assert_eq!(
+        props["rating"],
+        json!({"type": "integer", "minimum": 1, "maximum": 10})
+    );
     assert_eq!(props["ratio"], json!({"type": "number"}));
     insta::assert_json_snapshot!("strict_numbers", schema);
 }
@@ -344,7 +357,7 @@ fn lenient_schema_only_drops_what_openai_refuses() {
     let props = &lenient["properties"];
     assert_eq!(
         props["count"],
-        json!({"type": ["integer", "null"], "minimum": 0})
+        json!({"type": ["integer", "null"], "minimum": 0, "maximum": u32::MAX})
     );
     assert_eq!(lenient.get("required"), raw.get("required"));
     assert!(lenient.get("additionalProperties").is_none());

@@ -186,10 +186,26 @@ fn reference_add_error_cases() {
         errors(&add, Value::Null),
         json!([{"type":"missing","loc":[],"msg":"Field required","input":null}])
     );
-    // 12 differs on purpose: the original summed Python big integers; an i64 cannot hold it.
+    // 12 differs on purpose: the original summed Python big integers; an i64 cannot hold it, and
+    // the schema says so with the range of i64, which the error names as pydantic would.
     assert_eq!(
         errors(&add, body(r#"{"a":123456789012345678901234567890,"b":1}"#)),
-        json!([{"type":"int_parsing_size","loc":["a"],"msg":"Unable to parse input string as an integer, exceeded maximum size","input":1.2345678901234568e29}])
+        json!([{"type":"less_than_equal","loc":["a"],"msg":"Input should be less than or equal to 9223372036854775807","input":1.2345678901234568e29,"ctx":{"le":9223372036854775807_i64}}])
+    );
+    assert_eq!(
+        errors(
+            &add,
+            json!({"a": "-123456789012345678901234567890", "b": 1})
+        ),
+        json!([{"type":"greater_than_equal","loc":["a"],"msg":"Input should be greater than or equal to -9223372036854775808","input":"-123456789012345678901234567890","ctx":{"ge":i64::MIN}}])
+    );
+    // Without a bound, it is too large to parse.
+    assert_eq!(
+        errors(
+            &json!({"type": "integer"}),
+            body("123456789012345678901234567890")
+        ),
+        json!([{"type":"int_parsing_size","loc":[],"msg":"Unable to parse input string as an integer, exceeded maximum size","input":1.2345678901234568e29}])
     );
 }
 
@@ -583,4 +599,148 @@ fn nested_unions_take_linear_work_and_ambiguous_ones_are_bounded() {
     let found = errors(&schema, json!({"expr": {"Num": 1}, "tree": [["x"]]}));
     assert_eq!(found[0]["type"], "int_parsing");
     assert_eq!(found[0]["loc"], json!(["tree", 0, 0]));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schemas from outside (issue 9): integer ranges, patterns, formats, unusable schemas.
+
+#[derive(JsonSchema, Deserialize)]
+struct Ranges {
+    tiny: i8,
+    count: u32,
+    big: u64,
+    #[schemars(range(min = 1, max = 10))]
+    rating: i32,
+}
+
+#[test]
+fn integers_out_of_their_type_range_break_its_bounds() {
+    let schema = strict::<Ranges>();
+    let ok = json!({"tiny": -128, "count": u32::MAX, "big": u64::MAX, "rating": 10});
+    assert_eq!(valid(&schema, ok.clone()), ok);
+    assert_eq!(
+        errors(
+            &schema,
+            json!({"tiny": 128, "count": -1, "big": "18446744073709551616", "rating": 11})
+        ),
+        json!([
+            {"type":"less_than_equal","loc":["tiny"],"msg":"Input should be less than or equal to 127","input":128,"ctx":{"le":127}},
+            {"type":"greater_than_equal","loc":["count"],"msg":"Input should be greater than or equal to 0","input":-1,"ctx":{"ge":0}},
+            {"type":"less_than_equal","loc":["big"],"msg":"Input should be less than or equal to 18446744073709551615","input":"18446744073709551616","ctx":{"le":u64::MAX}},
+            {"type":"less_than_equal","loc":["rating"],"msg":"Input should be less than or equal to 10","input":11,"ctx":{"le":10}},
+        ])
+    );
+}
+
+#[test]
+fn string_formats_get_pydantic_errors() {
+    let field = |format: &str| json!({"type": "object", "properties": {"v": {"type": "string", "format": format}}});
+    for (format, good, bad, kind, msg) in [
+        (
+            "date-time",
+            "2024-02-29T23:59:59Z",
+            "2024-02-29 25:00",
+            "datetime_parsing",
+            "Input should be a valid datetime, hour value is outside expected range of 0-23",
+        ),
+        (
+            "date",
+            "2024-02-29",
+            "2023-02-29",
+            "date_parsing",
+            "Input should be a valid date in the format YYYY-MM-DD, day value is outside expected range",
+        ),
+        (
+            "email",
+            "ada@example.com",
+            "ada@example",
+            "value_error",
+            "value is not a valid email address: The part after the @-sign is not valid. It should have a period.",
+        ),
+        (
+            "ipv4",
+            "127.0.0.1",
+            "127.0.0.256",
+            "ip_v4_address",
+            "Input is not a valid IPv4 address",
+        ),
+        (
+            "ipv6",
+            "2001:db8::1",
+            "2001:db8::g",
+            "ip_v6_address",
+            "Input is not a valid IPv6 address",
+        ),
+        (
+            "uri",
+            "urn:isbn:0451450523",
+            "http://exa mple.com",
+            "url_parsing",
+            "Input should be a valid URL, invalid international domain name",
+        ),
+    ] {
+        let schema = field(format);
+        assert_eq!(
+            valid(&schema, json!({"v": good})),
+            json!({"v": good}),
+            "{format}"
+        );
+        let found = errors(&schema, json!({"v": bad}));
+        assert_eq!(
+            (found[0]["type"].as_str(), found[0]["msg"].as_str()),
+            (Some(kind), Some(msg)),
+            "{format}"
+        );
+        assert_eq!(found[0]["input"], bad);
+    }
+    // Not a string at all is a type error, as before; an unknown format accepts anything.
+    assert_eq!(
+        errors(&field("uuid"), json!({"v": 1}))[0]["type"],
+        "string_type"
+    );
+    assert_eq!(
+        valid(&field("x-custom"), json!({"v": "?"})),
+        json!({"v": "?"})
+    );
+}
+
+#[test]
+fn patterns_are_searched_and_reported_with_the_pattern() {
+    let validator = agency_core::validate::Validator::new(json!({
+        "type": "array",
+        "items": {"type": "string", "pattern": "[0-9]+", "maxLength": 4},
+    }))
+    .unwrap();
+    assert_eq!(
+        validator.validate(json!(["a1", "22"])),
+        Ok(json!(["a1", "22"]))
+    );
+    let found =
+        serde_json::to_value(validator.validate(json!(["abc", "12345"])).unwrap_err()).unwrap();
+    assert_eq!(
+        found,
+        json!([
+            {"type":"string_pattern_mismatch","loc":[0],"msg":"String should match pattern '[0-9]+'","input":"abc","ctx":{"pattern":"[0-9]+"}},
+            {"type":"string_too_long","loc":[1],"msg":"String should have at most 4 characters","input":"12345","ctx":{"max_length":4}},
+        ])
+    );
+}
+
+#[test]
+fn schemas_that_would_make_validation_misbehave_are_refused_and_never_panic() {
+    use agency_core::validate::{SchemaError, Validator};
+    let schema = json!({"type": "integer", "multipleOf": -1});
+    assert!(matches!(
+        Validator::new(schema.clone()),
+        Err(SchemaError::MultipleOf { .. })
+    ));
+    // Validated anyway, i64::MIN % -1 (which overflows) does not panic.
+    assert_eq!(validate(&schema, json!(i64::MIN)), Ok(json!(i64::MIN)));
+    let (validator, problems) =
+        Validator::compile(json!({"type": "string", "minLength": 3, "maxLength": 1}));
+    assert_eq!(problems.len(), 1);
+    assert_eq!(
+        errors(validator.schema(), json!("ab"))[0]["type"],
+        "string_too_short"
+    );
 }

@@ -78,6 +78,16 @@ pub enum AgencyError {
         /// The tool.
         tool: String,
     },
+    /// A tool of an agent whose input schema the argument validator cannot use.
+    #[error("agent '{agent}' of agency '{agency}': {error}")]
+    InvalidToolSchema {
+        /// The agency.
+        agency: String,
+        /// The agent.
+        agent: String,
+        /// The tool and what is wrong with its schema (boxed: it is large, and rare).
+        error: Box<crate::ToolSchemaError>,
+    },
     /// A name that cannot be a route or an enum value.
     #[error("invalid name '{0}': agency and agent names must be non-empty and contain no '/'")]
     InvalidName(String),
@@ -258,6 +268,12 @@ impl AgencyBuilder {
             }
             let mut seen = std::collections::HashSet::new();
             for tool in full.tools() {
+                tool.check()
+                    .map_err(|error| AgencyError::InvalidToolSchema {
+                        agency: self.name.clone(),
+                        agent: name.to_owned(),
+                        error: Box::new(error),
+                    })?;
                 if !seen.insert(tool.name()) {
                     return Err(AgencyError::DuplicateTool {
                         agency: self.name.clone(),

@@ -17,7 +17,7 @@ pub struct StoreError(pub String);
 /// use agency_core::agency::{InMemoryThreadStore, ThreadStore};
 /// use agency_core::item::{Entry, Message, Meta};
 ///
-/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
 /// let store = InMemoryThreadStore::default();
 /// let hi = Entry::new(Message::user("hi"), Meta::new_run("Assistant", None, None));
 /// store.save("chat-1", vec![hi]).await.unwrap();

@@ -2,9 +2,8 @@
 
 use serde_json::Value;
 
-use super::keywords::{
-    SUBSCHEMA_KEYWORDS, SUBSCHEMA_LIST_KEYWORDS, SUBSCHEMA_MAP_KEYWORDS, is_numeric,
-};
+use super::keywords::is_numeric;
+use super::visit::subschemas_mut;
 
 /// The schema of a non-strict tool: what schemars generated, minus what OpenAI refuses anyway
 /// (`$schema`, and `format` on numbers such as `int64` or `double`). `required` and
@@ -38,18 +37,5 @@ fn clean(schema: &mut Value) {
     if is_numeric(map) {
         map.shift_remove("format");
     }
-    for (key, value) in map.iter_mut() {
-        let key = key.as_str();
-        if SUBSCHEMA_KEYWORDS.contains(&key) {
-            clean(value);
-        } else if SUBSCHEMA_LIST_KEYWORDS.contains(&key) {
-            if let Value::Array(list) = value {
-                list.iter_mut().for_each(clean);
-            }
-        } else if SUBSCHEMA_MAP_KEYWORDS.contains(&key)
-            && let Value::Object(named) = value
-        {
-            named.values_mut().for_each(clean);
-        }
-    }
+    subschemas_mut(map, clean);
 }

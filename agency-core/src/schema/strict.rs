@@ -65,6 +65,16 @@ const CONSTRAINING: &[&str] = &[
 /// assert!(err.to_string().starts_with("field `tags` is a map"));
 /// ```
 pub fn to_strict(schema: &Value) -> Result<Value, StrictSchemaError> {
+    rewrite(schema, false)
+}
+
+/// [`to_strict`] keeping every string `format`, for the validator (strict mode itself only takes
+/// those in [`STRICT_STRING_FORMATS`]).
+pub(crate) fn to_strict_with_formats(schema: &Value) -> Result<Value, StrictSchemaError> {
+    rewrite(schema, true)
+}
+
+fn rewrite(schema: &Value, keep_string_formats: bool) -> Result<Value, StrictSchemaError> {
     let root = match schema {
         Value::Object(map) if map.get("type").and_then(Value::as_str) == Some("object") => map,
         other => {
@@ -73,7 +83,10 @@ pub fn to_strict(schema: &Value) -> Result<Value, StrictSchemaError> {
             });
         }
     };
-    let rewriter = Rewriter { root: schema };
+    let rewriter = Rewriter {
+        root: schema,
+        keep_string_formats,
+    };
     let mut out = root.clone();
     let mut definitions = Vec::new();
     for keyword in ["$defs", "definitions"] {
@@ -99,6 +112,8 @@ pub fn to_strict(schema: &Value) -> Result<Value, StrictSchemaError> {
 /// Rewrites subschemas in place, resolving `$ref`s against the original schema.
 struct Rewriter<'a> {
     root: &'a Value,
+    /// Whether string `format`s strict mode does not take stay.
+    keep_string_formats: bool,
 }
 
 impl Rewriter<'_> {
@@ -150,6 +165,7 @@ impl Rewriter<'_> {
         if is_numeric(map) {
             map.shift_remove("format");
         } else if let Some(format) = map.get("format").and_then(Value::as_str)
+            && !self.keep_string_formats
             && !STRICT_STRING_FORMATS.contains(&format)
         {
             map.shift_remove("format");

@@ -77,6 +77,14 @@ pub(super) const TOO_COMPLEX: Issue = Issue::plain(
     "value_error",
     "Value error, too many union alternatives to try for this input",
 );
+pub(super) const IP_V4_ADDRESS: Issue =
+    Issue::plain("ip_v4_address", "Input is not a valid IPv4 address");
+pub(super) const IP_V6_ADDRESS: Issue =
+    Issue::plain("ip_v6_address", "Input is not a valid IPv6 address");
+pub(super) const IP_ANY_ADDRESS: Issue = Issue::plain(
+    "ip_any_address",
+    "value is not a valid IPv4 or IPv6 address",
+);
 pub(super) const RECURSION_LOOP: Issue = Issue::plain(
     "recursion_loop",
     "Recursion error - cyclic reference detected",
@@ -115,6 +123,34 @@ pub(super) fn bound(keyword: Bound, limit: &Number) -> Issue {
         kind,
         format!("Input should be {words} {limit}"),
         &[(ctx_key, Value::Number(limit.clone()))],
+    )
+}
+
+/// `string_pattern_mismatch`: the string does not match `pattern`.
+pub(super) fn pattern_mismatch(pattern: &str) -> Issue {
+    Issue::with_ctx(
+        "string_pattern_mismatch",
+        format!("String should match pattern '{pattern}'"),
+        &[("pattern", Value::from(pattern))],
+    )
+}
+
+/// A string that does not parse as its `format`: pydantic's `kind` (`uuid_parsing`,
+/// `url_parsing`, ...), its message up to the parser's `error`, and the error in `ctx`.
+pub(super) fn parsing(kind: &'static str, msg: &str, error: &str) -> Issue {
+    Issue::with_ctx(
+        kind,
+        format!("{msg}, {error}"),
+        &[("error", Value::from(error))],
+    )
+}
+
+/// An invalid email address, as pydantic's `EmailStr` reports it.
+pub(super) fn email(reason: &str) -> Issue {
+    Issue::with_ctx(
+        "value_error",
+        format!("value is not a valid email address: {reason}"),
+        &[("reason", Value::from(reason))],
     )
 }
 

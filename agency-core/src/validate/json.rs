@@ -6,14 +6,15 @@ use std::cmp::Ordering;
 use serde_json::{Number, Value};
 
 /// Compares two numbers by value (`1 == 1.0`), exactly for integers.
-pub(super) fn compare_numbers(a: &Number, b: &Number) -> Option<Ordering> {
+pub(crate) fn compare_numbers(a: &Number, b: &Number) -> Option<Ordering> {
     match (as_i128(a), as_i128(b)) {
         (Some(a), Some(b)) => Some(a.cmp(&b)),
         _ => a.as_f64()?.partial_cmp(&b.as_f64()?),
     }
 }
 
-fn as_i128(n: &Number) -> Option<i128> {
+/// An integer as `i128` (`None` for a float).
+pub(super) fn as_i128(n: &Number) -> Option<i128> {
     n.as_i64()
         .map(i128::from)
         .or_else(|| n.as_u64().map(i128::from))

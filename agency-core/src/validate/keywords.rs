@@ -34,6 +34,8 @@ pub(super) struct Keywords<'s> {
     pub(super) max_items: Option<u64>,
     pub(super) min_length: Option<u64>,
     pub(super) max_length: Option<u64>,
+    pub(super) pattern: Option<&'s str>,
+    pub(super) format: Option<&'s str>,
     /// Numeric bounds, as `(keyword, limit)`.
     pub(super) bounds: [Option<(Bound, &'s Number)>; 5],
 }
@@ -49,7 +51,7 @@ impl<'s> Keywords<'s> {
             // Most entries are `description`, `title` and such: skip them on the first byte.
             if !matches!(
                 key.as_bytes().first(),
-                Some(b'$' | b'a' | b'o' | b'e' | b'c' | b't' | b'p' | b'r' | b'i' | b'm')
+                Some(b'$' | b'a' | b'o' | b'e' | b'c' | b't' | b'p' | b'r' | b'i' | b'm' | b'f')
             ) {
                 continue;
             }
@@ -70,6 +72,8 @@ impl<'s> Keywords<'s> {
                 "maxItems" => kw.max_items = value.as_u64(),
                 "minLength" => kw.min_length = value.as_u64(),
                 "maxLength" => kw.max_length = value.as_u64(),
+                "pattern" => kw.pattern = value.as_str(),
+                "format" => kw.format = value.as_str(),
                 "minimum" => kw.bounds[0] = value.as_number().map(|n| (Bound::Minimum, n)),
                 "exclusiveMinimum" => {
                     kw.bounds[1] = value.as_number().map(|n| (Bound::ExclusiveMinimum, n));

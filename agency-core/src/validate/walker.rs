@@ -1,13 +1,15 @@
 //! The schema walker: follows the schema alongside the value, coerces in place and records every
 //! error with its path.
 
-use serde_json::{Map, Number, Value};
+use serde_json::{Map, Value};
 
 use super::FieldError;
+use super::constraint;
 use super::issue::{self, Issue};
-use super::json::{compare_numbers, json_eq};
-use super::keywords::{Bound, Keywords};
+use super::json::json_eq;
+use super::keywords::Keywords;
 use super::path::Path;
+use super::pattern::Patterns;
 use super::scalar::{self, Coerced};
 use crate::schema::reference;
 
@@ -25,6 +27,8 @@ const SPECULATION_PER_STEP: u32 = 16;
 /// Walks one value against the schema `root`.
 pub(super) struct Walker<'s> {
     pub(super) root: &'s Value,
+    /// The root's compiled `pattern`s.
+    patterns: &'s Patterns,
     /// The root's `$defs`, for the common `#/$defs/Name` references.
     defs: Option<&'s Map<String, Value>>,
     pub(super) errors: Vec<FieldError>,
@@ -42,9 +46,10 @@ pub(super) struct Walker<'s> {
 }
 
 impl<'s> Walker<'s> {
-    pub(super) fn new(root: &'s Value) -> Self {
+    pub(super) fn new(root: &'s Value, patterns: &'s Patterns) -> Self {
         Self {
             root,
+            patterns,
             defs: root.get("$defs").and_then(Value::as_object),
             errors: Vec::new(),
             probe: false,
@@ -185,6 +190,12 @@ impl<'s> Walker<'s> {
             _ => return,
         };
         match result {
+            Err(issue) if issue.kind == issue::INT_PARSING_SIZE.kind => {
+                match constraint::beyond_64_bits(kw, value) {
+                    Some(broken) => self.report_with(path, value, || broken.issue()),
+                    None => self.report(path, issue, value),
+                }
+            }
             Err(issue) => self.report(path, issue, value),
             Ok(coerced) => self.constrain(kw, value, coerced, path),
         }
@@ -203,7 +214,7 @@ impl<'s> Walker<'s> {
             Coerced::Keep => &*value,
             Coerced::Replace(new) => new,
         };
-        if let Some(broken) = scalar_constraint(kw, current) {
+        if let Some(broken) = constraint::broken(kw, self.patterns, current) {
             self.report_with(path, value, || broken.issue());
             return;
         }
@@ -241,61 +252,5 @@ impl<'s> Walker<'s> {
         }
         let expected = values.iter().filter(|v| !v.is_null());
         self.report_with(path, value, || issue::enumeration(expected));
-    }
-}
-
-/// A bound or length a valid scalar breaks.
-enum Broken<'s> {
-    Bound(Bound, &'s Number),
-    TooShort(u64),
-    TooLong(u64),
-}
-
-impl Broken<'_> {
-    fn issue(self) -> Issue {
-        match self {
-            Broken::Bound(keyword, limit) => issue::bound(keyword, limit),
-            Broken::TooShort(min) => issue::string_too_short(min),
-            Broken::TooLong(max) => issue::string_too_long(max),
-        }
-    }
-}
-
-/// The first bound or length a valid scalar breaks.
-fn scalar_constraint<'s>(kw: &Keywords<'s>, value: &Value) -> Option<Broken<'s>> {
-    match value {
-        Value::Number(n) => kw.bounds.iter().flatten().find_map(|&(keyword, limit)| {
-            let broken = match keyword {
-                Bound::MultipleOf => !is_multiple(n, limit),
-                Bound::Minimum => compare_numbers(n, limit)?.is_lt(),
-                Bound::ExclusiveMinimum => compare_numbers(n, limit)?.is_le(),
-                Bound::Maximum => compare_numbers(n, limit)?.is_gt(),
-                Bound::ExclusiveMaximum => compare_numbers(n, limit)?.is_ge(),
-            };
-            broken.then_some(Broken::Bound(keyword, limit))
-        }),
-        Value::String(s) if kw.min_length.is_some() || kw.max_length.is_some() => {
-            let chars = s.chars().count() as u64;
-            match (kw.min_length, kw.max_length) {
-                (Some(min), _) if chars < min => Some(Broken::TooShort(min)),
-                (_, Some(max)) if chars > max => Some(Broken::TooLong(max)),
-                _ => None,
-            }
-        }
-        _ => None,
-    }
-}
-
-/// Whether `n` is a multiple of `step` (exactly for integers).
-fn is_multiple(n: &Number, step: &Number) -> bool {
-    if let (Some(n), Some(step)) = (n.as_i64(), step.as_i64()) {
-        return step == 0 || n % step == 0;
-    }
-    match (n.as_f64(), step.as_f64()) {
-        (Some(n), Some(step)) if step != 0.0 => {
-            let ratio = n / step;
-            (ratio - ratio.round()).abs() <= 1e-9 * ratio.abs().max(1.0)
-        }
-        _ => true,
     }
 }

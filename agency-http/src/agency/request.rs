@@ -13,7 +13,7 @@ use std::sync::LazyLock;
 
 use agency_core::model::ClientConfig;
 use agency_core::run::RunInput;
-use agency_core::validate::validate;
+use agency_core::validate::Validator;
 use agency_core::{Agency, CancelMode, Entry, FieldError, Item, Loc};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -147,7 +147,7 @@ fn optional_cancel_mode(generator: &mut schemars::SchemaGenerator) -> schemars::
 /// an enum of the agency's agents.
 #[derive(Debug, Clone)]
 pub struct AgencyRequestSchema {
-    schema: Value,
+    validator: Validator,
     agents: Vec<String>,
 }
 
@@ -164,18 +164,23 @@ impl AgencyRequestSchema {
                 recipient["description"] = description;
             }
         }
-        AgencyRequestSchema { schema, agents }
+        AgencyRequestSchema {
+            validator: compile(schema),
+            agents,
+        }
     }
 
     /// The JSON schema (with its `$defs`).
     pub fn schema(&self) -> &Value {
-        &self.schema
+        self.validator.schema()
     }
 
     /// Validates `body` and reads it: every problem as a FastAPI field error, with its `loc`
     /// relative to the body (the caller puts `"body"` in front).
     pub fn parse(&self, body: Map<String, Value>) -> Result<AgencyRequest, Vec<FieldError>> {
-        let value = validate(&self.schema, Value::Object(body))
+        let value = self
+            .validator
+            .validate(Value::Object(body))
             .map_err(|errors| self.pydantic_errors(errors))?;
         let request: AgencyRequest = read(&value)?;
         let history = request.chat_history.as_deref().unwrap_or_default();
@@ -265,21 +270,31 @@ impl AgencyRequestSchema {
 /// pydantic's tag for the list branch of `message`.
 const ITEMS_TAG: &str = "list[dict[str,any]]";
 
-/// The schema of [`CancelRequest`], generated once.
-static CANCEL_SCHEMA: LazyLock<Value> =
-    LazyLock::new(agency_core::schema::generate::<CancelRequest>);
+/// The schema of [`CancelRequest`], generated and compiled once.
+static CANCEL_SCHEMA: LazyLock<Validator> =
+    LazyLock::new(|| compile(agency_core::schema::generate::<CancelRequest>()));
 
 impl CancelRequest {
     /// The JSON schema of the body (with its `$defs`).
     pub fn schema() -> &'static Value {
-        &CANCEL_SCHEMA
+        CANCEL_SCHEMA.schema()
     }
 
     /// Validates `body` and reads it (errors as in [`AgencyRequestSchema::parse`]).
     pub fn parse(body: Map<String, Value>) -> Result<CancelRequest, Vec<FieldError>> {
-        let value = validate(&CANCEL_SCHEMA, Value::Object(body))?;
+        let value = CANCEL_SCHEMA.validate(Value::Object(body))?;
         read(&value)
     }
+}
+
+/// Compiles the schema of one of the request types. Generated from this crate's own types, it
+/// has nothing the validator refuses; if it had, that part would go unchecked, and be logged.
+fn compile(schema: Value) -> Validator {
+    let (validator, problems) = Validator::compile(schema);
+    for problem in problems {
+        tracing::error!("request schema: {problem}");
+    }
+    validator
 }
 
 /// Deserializes a validated body. The schema comes from the type, so this does not fail; if it

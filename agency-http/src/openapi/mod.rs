@@ -132,7 +132,7 @@ impl OpenApiBuilder {
     pub fn add_tool(&mut self, tool: &Tool) {
         self.components
             .insert_fixed(names::TOOL_RESPONSE, tool_response());
-        let request = self.add_schema(tool.name(), tool.parameters());
+        let request = self.add_schema(tool.name(), tool.input_schema());
         let mut op = Map::new();
         op.insert("tags".into(), json!(["tools"]));
         op.insert("summary".into(), json!(summary(tool.name())));
