@@ -180,3 +180,46 @@ async fn parallel_calls_with_every_llama_cpp_python_quirk() {
     assert_eq!(ids.len(), 2);
     assert_ne!(ids[0], ids[1]);
 }
+
+/// The by-hand check against a real OpenAI-compatible server (see the README, "OpenAI-compatible
+/// servers"): `AGENCY_LLM_URL` is its base URL, `AGENCY_MODEL_API` picks the API
+/// (`chat_completions` or `responses`). The model must call `get_weather` because
+/// `tool_choice` names it (or `AGENCY_LLM_TOOL_CHOICE`, e.g. `required`); what it answers after
+/// the tool output is printed, not checked.
+#[tokio::test]
+#[ignore = "needs a local model server: AGENCY_LLM_URL=http://127.0.0.1:8300/v1"]
+async fn a_real_server_makes_the_forced_tool_call() {
+    let Ok(url) = std::env::var("AGENCY_LLM_URL") else {
+        panic!("set AGENCY_LLM_URL (and AGENCY_MODEL_API) to a running server, see the README")
+    };
+    let client = ClientConfig::from_env().overridden_by(&ClientConfig {
+        base_url: Some(url),
+        max_retries: Some(0),
+        ..ClientConfig::default()
+    });
+    let agent = Agent::builder("Forecaster")
+        .instructions("You report the weather. Use the get_weather tool.")
+        .model("smollm2")
+        .tool(get_weather::tool())
+        .tool_choice(
+            std::env::var("AGENCY_LLM_TOOL_CHOICE").unwrap_or_else(|_| "get_weather".to_owned()),
+        )
+        .temperature(0.0)
+        .max_output_tokens(64)
+        .build();
+    let out = agent
+        .run(
+            "What is the weather in Paris?",
+            RunConfig::default().client(client),
+        )
+        .await
+        .unwrap_or_else(|failure| panic!("the run fails: {failure}"));
+    let calls = calls(&out);
+    eprintln!("calls: {calls:?}");
+    eprintln!("final output: {}", out.final_output);
+    eprintln!("usage: {:?}", out.usage);
+    let (name, arguments) = calls.first().expect("the model called a tool");
+    assert_eq!(name, "get_weather");
+    let arguments: Value = serde_json::from_str(arguments).expect("the arguments are JSON");
+    assert!(arguments["city"].is_string(), "no city in {arguments}");
+}
