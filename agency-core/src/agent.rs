@@ -236,7 +236,8 @@ impl AgentBuilder {
         self.0.settings.parallel_tool_calls = Some(parallel);
         self
     }
-    /// `auto`, `required`, `none`, or a tool name.
+    /// `auto`, `required`, `none`, or a tool name. A forced choice (`required` or a name) holds
+    /// until the agent's tools were called once in a run; later turns use the provider's default.
     pub fn tool_choice(mut self, choice: impl Into<String>) -> Self {
         self.0.settings.tool_choice = Some(choice.into());
         self

@@ -246,7 +246,7 @@ pub fn tool(attr: TokenStream, item: TokenStream) -> TokenStream {
 /// | `max_output_tokens` | a positive integer | the provider's |
 /// | `reasoning_effort` | `"none"`, `"minimal"`, `"low"`, `"medium"`, `"high"` or `"xhigh"` | the provider's |
 /// | `parallel_tool_calls` | `true` or `false` | the provider's |
-/// | `tool_choice` | `"auto"`, `"required"`, `"none"` or a tool's name | the provider's |
+/// | `tool_choice` | `"auto"`, `"required"`, `"none"` or a tool's name (a forced one holds until the tools were called once in a run) | the provider's |
 /// | `include_usage` | `true` or `false` (Chat Completions servers) | on |
 /// | `conversation_starters` | `["What is 2 + 40?", ...]` | none |
 /// | `quick_replies` | `["Thanks", ...]` | none |

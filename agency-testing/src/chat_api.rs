@@ -3,6 +3,7 @@
 use serde_json::{Value, json};
 
 use crate::ids::IdGen;
+use crate::quirks::ChatQuirks;
 use crate::recorded::RecordedRequest;
 use crate::reply::{Output, Reply};
 use crate::usage::estimate_tokens;
@@ -18,15 +19,22 @@ pub(crate) struct ChatTurn {
     pub(crate) chunks: Vec<Value>,
 }
 
-/// Renders `reply` as the answer to `request`.
-pub(crate) fn render(reply: &Reply, request: &RecordedRequest, ids: &IdGen, now: u64) -> ChatTurn {
+/// Renders `reply` as the answer to `request`; `quirks` change the stream only.
+pub(crate) fn render(
+    reply: &Reply,
+    request: &RecordedRequest,
+    ids: &IdGen,
+    now: u64,
+    quirks: ChatQuirks,
+) -> ChatTurn {
     let id = ids.next_chat();
     let model = reply
         .model
         .clone()
         .or_else(|| request.model().map(str::to_owned))
         .unwrap_or_else(|| "gpt-4o".to_owned());
-    let include_usage = request.body.pointer("/stream_options/include_usage") == Some(&json!(true));
+    let include_usage = request.body.pointer("/stream_options/include_usage") == Some(&json!(true))
+        && !quirks.no_stream_usage;
     let messages = request.body.get("messages").cloned().unwrap_or(Value::Null);
     let usage = reply
         .usage
@@ -98,6 +106,12 @@ pub(crate) fn render(reply: &Reply, request: &RecordedRequest, ids: &IdGen, now:
     };
 
     let mut chunks = Vec::new();
+    if quirks.null_tool_calls {
+        chunks.push(delta(
+            json!({"role": "assistant", "content": null, "tool_calls": null, "function_call": null}),
+            Value::Null,
+        ));
+    }
     if has_text {
         chunks.push(delta(
             json!({"role": "assistant", "content": "", "refusal": null}),
@@ -108,17 +122,35 @@ pub(crate) fn render(reply: &Reply, request: &RecordedRequest, ids: &IdGen, now:
         }
     }
     for (index, (call_id, call)) in calls.iter().enumerate() {
-        let opening = json!({"index": index, "id": call_id, "type": "function",
-                             "function": {"name": call.name, "arguments": ""}});
-        let first = if chunks.is_empty() {
-            json!({"role": "assistant", "content": null, "tool_calls": [opening], "refusal": null})
-        } else {
-            json!({"tool_calls": [opening]})
-        };
-        chunks.push(delta(first, Value::Null));
-        for fragment in call.argument_chunks().iter().filter(|f| !f.is_empty()) {
-            let piece = json!({"index": index, "function": {"arguments": fragment}});
-            chunks.push(delta(json!({"tool_calls": [piece]}), Value::Null));
+        let header = json!({"index": index, "id": call_id, "type": "function",
+                            "function": {"name": call.name, "arguments": ""}});
+        // OpenAI: the header with empty arguments, then bare fragments; with repeated
+        // headers every fragment carries the header.
+        let mut pieces = Vec::new();
+        if !quirks.repeat_call_header {
+            pieces.push(header.clone());
+        }
+        for fragment in call.argument_chunks() {
+            if quirks.repeat_call_header {
+                let mut piece = header.clone();
+                piece["function"]["arguments"] = json!(fragment);
+                pieces.push(piece);
+            } else if !fragment.is_empty() {
+                pieces.push(json!({"index": index, "function": {"arguments": fragment}}));
+            }
+        }
+        for piece in pieces {
+            let mut body = if chunks.is_empty() {
+                json!({"role": "assistant", "content": null, "refusal": null})
+            } else {
+                json!({})
+            };
+            if quirks.legacy_function_call {
+                body["function_call"] =
+                    json!({"name": call.name, "arguments": piece["function"]["arguments"]});
+            }
+            body["tool_calls"] = json!([piece]);
+            chunks.push(delta(body, Value::Null));
         }
     }
     chunks.push(delta(json!({}), json!(finish_reason)));

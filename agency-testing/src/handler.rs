@@ -47,6 +47,12 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, request: Request) 
     if !recorded.body.is_object() {
         return error_response(&invalid_json(), None, &request_id);
     }
+    let quirks = shared.chat_quirks();
+    if api == Api::Chat
+        && let Some(refused) = quirks.refusal(&recorded.body)
+    {
+        return error_response(&refused, None, &request_id);
+    }
 
     let reply = shared.next_reply(&recorded);
     let guard = AnswerGuard::new(Arc::clone(&shared));
@@ -87,7 +93,9 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, request: Request) 
                 Api::Responses => {
                     responses_api::render(&reply, &recorded, &shared.ids, now).response
                 }
-                Api::Chat => chat_api::render(&reply, &recorded, &shared.ids, now).completion,
+                Api::Chat => {
+                    chat_api::render(&reply, &recorded, &shared.ids, now, quirks).completion
+                }
             };
             json_response(StatusCode::OK, &body, &request_id)
         }
@@ -111,7 +119,7 @@ fn stream_frames(
             )
         }
         Api::Chat => {
-            let turn = chat_api::render(reply, recorded, &shared.ids, now);
+            let turn = chat_api::render(reply, recorded, &shared.ids, now, shared.chat_quirks());
             (
                 sse::chat_frames(&turn.chunks),
                 reply.garbage.map(sse::chat_garbage),

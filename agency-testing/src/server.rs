@@ -8,6 +8,7 @@ use axum::Router;
 use tokio::task::JoinHandle;
 
 use crate::handler::handle;
+use crate::quirks::ChatQuirks;
 use crate::recorded::RecordedRequest;
 use crate::reference::reference_reply;
 use crate::reply::Reply;
@@ -115,6 +116,24 @@ impl FakeOpenAi {
         rule: impl Fn(&RecordedRequest) -> Reply + Send + Sync + 'static,
     ) -> &Self {
         self.shared.set_responder(Arc::new(rule));
+        self
+    }
+
+    /// Makes Chat Completions deviate from OpenAI the way `quirks` says, for every later
+    /// request (see [`ChatQuirks`]; `ChatQuirks::default()` turns them off again).
+    ///
+    /// ```no_run
+    /// # async fn demo() {
+    /// use agency_testing::{ChatQuirks, FakeOpenAi, Reply};
+    /// use serde_json::json;
+    ///
+    /// let fake = FakeOpenAi::start().await;
+    /// fake.chat_quirks(ChatQuirks::llama_cpp_python())
+    ///     .push(Reply::function_call("get_weather", json!({"city": "Paris"})));
+    /// # }
+    /// ```
+    pub fn chat_quirks(&self, quirks: ChatQuirks) -> &Self {
+        self.shared.set_chat_quirks(quirks);
         self
     }
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use crate::ids::IdGen;
+use crate::quirks::ChatQuirks;
 use crate::recorded::RecordedRequest;
 use crate::reference::reference_reply;
 use crate::reply::Reply;
@@ -32,6 +33,7 @@ pub(crate) struct Shared {
     responder: Mutex<Responder>,
     requests: Mutex<Vec<RecordedRequest>>,
     counters: watch::Sender<Counters>,
+    chat_quirks: Mutex<ChatQuirks>,
     /// Ids of responses, items and calls.
     pub(crate) ids: IdGen,
 }
@@ -51,6 +53,7 @@ impl Shared {
             responder: Mutex::new(Arc::new(reference_reply)),
             requests: Mutex::new(Vec::new()),
             counters: watch::Sender::new(Counters::default()),
+            chat_quirks: Mutex::new(ChatQuirks::default()),
             ids: IdGen::new(),
         }
     }
@@ -68,6 +71,16 @@ impl Shared {
     /// Answers unscripted requests with `responder` from now on.
     pub(crate) fn set_responder(&self, responder: Responder) {
         *lock(&self.responder) = responder;
+    }
+
+    /// Deviates from OpenAI's Chat Completions this way from now on.
+    pub(crate) fn set_chat_quirks(&self, quirks: ChatQuirks) {
+        *lock(&self.chat_quirks) = quirks;
+    }
+
+    /// How Chat Completions deviate from OpenAI.
+    pub(crate) fn chat_quirks(&self) -> ChatQuirks {
+        *lock(&self.chat_quirks)
     }
 
     /// Records an arriving request.

@@ -485,6 +485,31 @@ async fn same_run_through_chat_completions() {
 }
 
 #[tokio::test]
+async fn a_forced_tool_choice_holds_until_the_tool_was_called() {
+    let fake = FakeOpenAi::start().await;
+    fake.push(Reply::function_call("plus", json!({"a": 1, "b": 2})))
+        .push(Reply::text("3"));
+    let agent = Agent::builder("Adder")
+        .model("gpt-4o")
+        .tool(plus::tool())
+        .tool_choice("plus")
+        .build();
+    let out = agent.run("1+2?", config(&fake)).await.unwrap();
+    assert_eq!(out.final_output, "3");
+    let reqs = fake.requests();
+    assert_eq!(
+        reqs[0].body["tool_choice"],
+        json!({"type": "function", "name": "plus"})
+    );
+    // Still forced, a model would have to call `plus` again, every turn.
+    assert!(
+        reqs[1].body.get("tool_choice").is_none(),
+        "{}",
+        reqs[1].body
+    );
+}
+
+#[tokio::test]
 async fn stream_events_map_onto_the_wire_format() {
     let fake = FakeOpenAi::start().await;
     fake.push(Reply::function_call("plus", json!({"a": 2, "b": 40})))

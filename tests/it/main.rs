@@ -3,6 +3,7 @@
 mod agency;
 mod agent_macros;
 mod agents;
+mod chat_servers;
 mod cli;
 mod fake_openai;
 mod http_agency;

@@ -85,8 +85,11 @@ fn to_messages(items: &[Item]) -> Vec<Value> {
                 });
                 match joined {
                     Some(calls) => calls.push(call),
-                    None => out
-                        .push(json!({"role": "assistant", "content": null, "tool_calls": [call]})),
+                    // `""`, not `null`: llama-cpp-python refuses a `null` content (HTTP 500),
+                    // and OpenAI takes either.
+                    None => {
+                        out.push(json!({"role": "assistant", "content": "", "tool_calls": [call]}))
+                    }
                 }
             }
             Item::FunctionCallOutput(output) => out.push(json!({
@@ -152,6 +155,8 @@ struct Choice {
     delta: Delta,
 }
 
+/// The legacy `function_call` some servers send beside `tool_calls` is not read: it repeats
+/// the first call (with a name that can differ, e.g. `get_weather:`).
 #[derive(Debug, Default, Deserialize)]
 struct Delta {
     #[serde(default)]
@@ -223,11 +228,33 @@ impl From<ChatUsage> for TokenUsage {
     }
 }
 
+/// A tool call being streamed: the deltas of one `index` so far.
 #[derive(Default)]
 struct PendingCall {
     id: String,
     name: String,
     arguments: String,
+}
+
+impl PendingCall {
+    /// Adds one delta: the id and name are the first non-empty ones (OpenAI sends them once,
+    /// llama-cpp-python repeats them in every delta), the arguments are appended.
+    fn add(&mut self, delta: ToolCallDelta) {
+        fn first(kept: &mut String, new: Option<String>) {
+            if let Some(new) = new
+                && kept.is_empty()
+            {
+                *kept = new;
+            }
+        }
+        first(&mut self.id, delta.id);
+        if let Some(f) = delta.function {
+            first(&mut self.name, f.name);
+            if let Some(args) = f.arguments {
+                self.arguments.push_str(&args);
+            }
+        }
+    }
 }
 
 /// Translates a stream of chat completion chunks into [`ModelEvent`]s.
@@ -277,21 +304,7 @@ where
                         events.extend(st.synth.text_delta(&text).into_iter().map(Ok));
                     }
                     for call in choice.delta.tool_calls.into_iter().flatten() {
-                        let pending = st.calls.entry(call.index).or_default();
-                        if let Some(id) = call.id {
-                            pending.id = id;
-                        }
-                        if let Some(f) = call.function {
-                            // Some servers repeat the name in every delta.
-                            if let Some(name) = f.name
-                                && pending.name != name
-                            {
-                                pending.name.push_str(&name);
-                            }
-                            if let Some(args) = f.arguments {
-                                pending.arguments.push_str(&args);
-                            }
-                        }
+                        st.calls.entry(call.index).or_default().add(call);
                     }
                 }
             }

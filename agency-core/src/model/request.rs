@@ -47,7 +47,8 @@ pub struct ModelSettings {
     /// Whether the model may call several tools at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parallel_tool_calls: Option<bool>,
-    /// `auto`, `required`, `none`, or a tool name.
+    /// `auto`, `required`, `none`, or a tool name (a forced one holds until the tools were
+    /// called once in a run).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_choice: Option<String>,
     /// Ask Chat Completions servers for usage in the stream (default on).

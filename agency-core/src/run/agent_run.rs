@@ -36,6 +36,8 @@ pub(crate) struct AgentRun {
     pub(super) history: Vec<Item>,
     pub(super) additional_instructions: Option<String>,
     pub(super) last_text: Option<String>,
+    /// Whether this agent's tools were called in this run (a forced `tool_choice` then ends).
+    pub(super) tools_used: bool,
     sink: Sink,
 }
 
@@ -55,6 +57,7 @@ impl AgentRun {
             history,
             additional_instructions,
             last_text: None,
+            tools_used: false,
         }
     }
 
@@ -101,6 +104,7 @@ impl AgentRun {
         ));
         self.agent = target;
         self.additional_instructions = None;
+        self.tools_used = false;
     }
 
     /// Runs to a final answer. The user's run reports its failure in the stream; a sub-run's
@@ -154,6 +158,7 @@ impl AgentRun {
                 _ = token.cancelled() => return Ok(Answer::Cancelled),
                 _ = self.run_calls(calls) => {}
             }
+            self.tools_used = true;
         }
         Err(RunError::MaxTurns {
             agent: self.agent.name().to_owned(),

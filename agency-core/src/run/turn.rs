@@ -5,7 +5,7 @@ use futures::StreamExt;
 use super::RunError;
 use super::agent_run::AgentRun;
 use crate::item::{FunctionCall, Item};
-use crate::model::{ModelError, ModelEvent, ModelRequest};
+use crate::model::{ModelError, ModelEvent, ModelRequest, ModelSettings};
 use crate::run::Builtin;
 use crate::{PriceTable, RunEvent, Usage};
 
@@ -31,9 +31,24 @@ impl AgentRun {
             instructions: (!instructions.is_empty()).then_some(instructions),
             input: self.history.clone(),
             tools: agent.tools().to_vec(),
-            settings: agent.settings().clone(),
+            settings: self.settings(),
             output_schema: agent.output_schema().cloned(),
         }
+    }
+
+    /// The agent's model settings for its next turn: a forced `tool_choice` (`required` or a
+    /// tool's name) only holds until its tools were called once, else the model would have to
+    /// call them again every turn, up to `max_turns` (the Agents SDK's `reset_tool_choice`).
+    fn settings(&self) -> ModelSettings {
+        let mut settings = self.agent().settings().clone();
+        let forced = settings
+            .tool_choice
+            .as_deref()
+            .is_some_and(|choice| !matches!(choice, "auto" | "none"));
+        if forced && self.tools_used {
+            settings.tool_choice = None;
+        }
+        settings
     }
 
     /// One model call: forwards its events, records its completed items and usage, and returns

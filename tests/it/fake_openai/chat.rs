@@ -1,9 +1,12 @@
 //! `POST /v1/chat/completions`, streaming and not.
 
+use async_openai::Client;
+use async_openai::config::OpenAIConfig;
+use async_openai::error::OpenAIError;
 use async_openai::types::chat::{ChatCompletionMessageToolCalls, FinishReason};
-use serde_json::json;
+use serde_json::{Value, json};
 
-use agency_testing::{FakeOpenAi, Reply};
+use agency_testing::{ChatQuirks, FakeOpenAi, FunctionCall, Reply};
 
 use super::{chat_request, client, stream_chat};
 
@@ -141,4 +144,80 @@ async fn non_streamed_text_and_tool_call() {
         ),
         ("add", r#"{"a":2,"b":40}"#)
     );
+}
+
+#[tokio::test]
+async fn llama_cpp_python_quirks_still_parse_as_chat_chunks() {
+    let fake = FakeOpenAi::start().await;
+    fake.chat_quirks(ChatQuirks::llama_cpp_python());
+    fake.push(Reply::function_calls([FunctionCall::new(
+        "get_weather",
+        json!({"city": "Paris"}),
+    )
+    .call_id("call_w")]));
+
+    let chunks = stream_chat(
+        &fake,
+        json!({"model": "smollm2", "stream": true, "stream_options": {"include_usage": true},
+               "messages": [{"role": "user", "content": "Weather?"}]}),
+    )
+    .await;
+
+    let chunks: Vec<_> = chunks
+        .into_iter()
+        .map(|chunk| chunk.expect("every chunk parses"))
+        .collect();
+    assert!(chunks.iter().all(|chunk| chunk.usage.is_none()), "no usage");
+    let first = &chunks[0].choices[0].delta;
+    assert!(first.tool_calls.is_none() && first.content.is_none());
+    let deltas: Vec<_> = chunks
+        .iter()
+        .flat_map(|chunk| &chunk.choices)
+        .filter_map(|choice| Some((choice.delta.tool_calls.as_ref()?, &choice.delta)))
+        .collect();
+    assert!(deltas.len() > 1, "the arguments come in several deltas");
+    let mut arguments = String::new();
+    for (calls, delta) in deltas {
+        let [call] = calls.as_slice() else {
+            panic!("one call per delta")
+        };
+        let function = call.function.as_ref().expect("a function fragment");
+        assert_eq!(call.id.as_deref(), Some("call_w"));
+        assert_eq!(function.name.as_deref(), Some("get_weather"));
+        #[allow(deprecated)]
+        let legacy = delta.function_call.as_ref().expect("legacy function_call");
+        assert_eq!(legacy.arguments, function.arguments);
+        arguments.push_str(function.arguments.as_deref().unwrap_or_default());
+    }
+    assert_eq!(arguments, r#"{"city":"Paris"}"#);
+}
+
+#[tokio::test]
+async fn llama_cpp_python_quirks_refuse_null_content_beside_tool_calls() {
+    let fake = FakeOpenAi::start().await;
+    fake.chat_quirks(ChatQuirks::llama_cpp_python());
+    let messages = |content: Value| {
+        json!({"model": "smollm2", "messages": [
+            {"role": "user", "content": "Weather?"},
+            {"role": "assistant", "content": content, "tool_calls": [{"id": "c1", "type": "function",
+                "function": {"name": "get_weather", "arguments": "{}"}}]},
+            {"role": "tool", "tool_call_id": "c1", "content": "sunny"},
+        ]})
+    };
+    let chat = Client::with_config(OpenAIConfig::new().with_api_base(fake.base_url()));
+    let refused: Result<Value, _> = chat.chat().create_byot(messages(Value::Null)).await;
+    let Err(OpenAIError::ApiError(error)) = refused else {
+        panic!("refused, got {refused:?}")
+    };
+    assert_eq!(error.status_code.as_u16(), 500);
+    assert!(error.api_error.message.contains("'messages', 1,"));
+    assert_eq!(fake.queued(), 0);
+
+    fake.push(Reply::text("Sunny."));
+    let answer: Value = chat
+        .chat()
+        .create_byot(messages(json!("")))
+        .await
+        .expect("an empty content is taken");
+    assert_eq!(answer["choices"][0]["message"]["content"], "Sunny.");
 }
