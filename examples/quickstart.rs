@@ -11,8 +11,9 @@ use agency::prelude::*;
 
 /// Add two integers and return the sum.
 #[tool]
-fn add(a: i64, b: i64) -> i64 {
-    a + b
+fn add(a: i32, b: i32) -> i64 {
+    // 32-bit inputs, a 64-bit sum: no input can overflow it.
+    i64::from(a) + i64::from(b)
 }
 
 /// Format a postal address from a street and a zip code.

@@ -49,12 +49,16 @@ impl FakeOpenAi {
     ///
     /// Panics if no local port can be bound.
     pub async fn start() -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        Self::start_on("127.0.0.1:0")
             .await
-            .expect("bind 127.0.0.1:0");
-        let addr = listener
-            .local_addr()
-            .expect("local address of the fake OpenAI server");
+            .expect("bind 127.0.0.1:0 for the fake OpenAI server")
+    }
+
+    /// Binds `addr` (for example `127.0.0.1:8399`) and starts serving on the current Tokio
+    /// runtime: what the `fake-openai` program does, to try a server without an API key.
+    pub async fn start_on(addr: &str) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
         let shared = Arc::new(Shared::new());
         let app = Router::new()
             .fallback(handle)
@@ -63,11 +67,11 @@ impl FakeOpenAi {
             // Serving only ends with an accept error or when the task is aborted.
             let _ = axum::serve(listener, app).await;
         });
-        Self {
+        Ok(Self {
             addr,
             shared,
             server,
-        }
+        })
     }
 
     /// `http://127.0.0.1:PORT/v1`, what `OpenAIConfig::with_api_base` takes.

@@ -120,49 +120,62 @@ async fn internal_addresses_are_refused_by_default() {
     let victim = FakeOpenAi::start().await;
     let s = start(server(&fake, ServerOptions::default()).build().unwrap()).await;
     let port = victim.addr().port();
+    let forbidden = StatusCode::FORBIDDEN;
+    let invalid = StatusCode::UNPROCESSABLE_ENTITY;
     let cases = [
-        // Not https: only an allow-list may name http.
-        (format!("http://127.0.0.1:{port}/v1"), "is not https"),
-        // Loopback, as a literal and as a name that resolves to it.
-        (format!("https://127.0.0.1:{port}/v1"), "internal address"),
-        (format!("https://localhost:{port}/v1"), "internal address"),
-        (format!("https://[::1]:{port}/v1"), "internal address"),
-        (
-            format!("https://[::ffff:127.0.0.1]:{port}/v1"),
-            "internal address",
-        ),
+        // Loopback, as a literal and as a name that resolves to it: 403.
+        (format!("https://127.0.0.1:{port}/v1"), forbidden),
+        (format!("https://localhost:{port}/v1"), forbidden),
+        (format!("https://[::1]:{port}/v1"), forbidden),
+        (format!("https://[::ffff:127.0.0.1]:{port}/v1"), forbidden),
         // The cloud metadata address, and private ranges.
         (
             "https://169.254.169.254/latest/meta-data".to_owned(),
-            "internal address",
+            forbidden,
         ),
-        ("https://10.0.0.1/v1".to_owned(), "internal address"),
-        ("https://0.0.0.0/v1".to_owned(), "internal address"),
-        // Not a URL at all: a 422, never a 502 from the client library.
-        ("not a url".to_owned(), ""),
-        ("file:///etc/passwd".to_owned(), ""),
+        ("https://10.0.0.1/v1".to_owned(), forbidden),
+        ("https://0.0.0.0/v1".to_owned(), forbidden),
+        // Not https (only an allow-list may name http), or not a URL at all: what the document
+        // already refuses, a 422 (never a 502 from the client library).
+        (format!("http://127.0.0.1:{port}/v1"), invalid),
+        ("not a url".to_owned(), invalid),
+        ("file:///etc/passwd".to_owned(), invalid),
     ];
-    for (url, why) in cases {
+    for (url, status) in cases {
         let r = ask(&s, json!({"base_url": url, "api_key": "sk-caller"})).await;
-        assert_eq!(
-            r.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{url}: {}",
-            r.body
-        );
-        let errors = r.body["detail"].as_array().unwrap();
-        assert!(
-            errors
-                .iter()
-                .all(|e| e["loc"] == json!(["body", "client_config", "base_url"])),
-            "{url}: {}",
-            r.body
-        );
-        let msgs: Vec<&str> = errors.iter().map(|e| e["msg"].as_str().unwrap()).collect();
-        assert!(msgs.iter().any(|m| m.contains(why)), "{url}: {msgs:?}");
+        assert_eq!(r.status, status, "{url}: {}", r.body);
+        if status == forbidden {
+            let detail = r.body["detail"].as_str().unwrap();
+            assert!(detail.contains("internal address"), "{url}: {detail}");
+        } else {
+            let errors = r.body["detail"].as_array().unwrap();
+            assert!(
+                errors
+                    .iter()
+                    .all(|e| e["loc"] == json!(["body", "client_config", "base_url"])),
+                "{url}: {}",
+                r.body
+            );
+        }
     }
+    // A name that does not resolve cannot be reached: 502, as for any unreachable model API.
+    let r = ask(
+        &s,
+        json!({"base_url": "https://no-such-host.invalid/v1", "api_key": "sk-caller"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_GATEWAY, "{}", r.body);
     assert_eq!(victim.request_count(), 0);
     assert_eq!(fake.request_count(), 0);
+
+    // The document says what it can: an https URL, and an api_key beside it.
+    let doc = s.get_json("/openapi.json").await.body;
+    let client_config = &doc["components"]["schemas"]["ClientConfig"];
+    let pattern = client_config["properties"]["base_url"]["anyOf"][0]["pattern"]
+        .as_str()
+        .unwrap();
+    assert!(pattern.starts_with("^https://"), "{pattern}");
+    assert_eq!(client_config["anyOf"][1]["required"], json!(["api_key"]));
 }
 
 /// Answers every request with a `307` to `target` + the same path: a model API that redirects.
@@ -252,6 +265,18 @@ async fn allow_lists_for_urls_and_models() {
     assert_eq!(loc, json!(["body", "client_config", "model"]));
     assert!(msg.contains("'o1-pro' is not allowed") && msg.contains("gpt-4o-mini"));
     assert_eq!(fake.request_count(), 1);
+
+    // The document lists the models and the prefixes.
+    let doc = s.get_json("/openapi.json").await.body;
+    let client_config = &doc["components"]["schemas"]["ClientConfig"]["properties"];
+    assert_eq!(
+        client_config["model"]["anyOf"][0]["enum"],
+        json!(["gpt-4o-mini"])
+    );
+    let pattern = client_config["base_url"]["anyOf"][0]["pattern"]
+        .as_str()
+        .unwrap();
+    assert!(pattern.contains(r"127\.0\.0\.1"), "{pattern}");
 
     // A bad allow-list entry is a startup error.
     let bad = ServerOptions::default().with_allowed_base_urls(["ftp://x"]);

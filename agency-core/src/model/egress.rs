@@ -61,6 +61,12 @@ pub enum EgressError {
     BadPrefix(String),
 }
 
+/// What a URL the default rule can allow looks like: `https`, a host of letters, digits, dots
+/// and dashes (names and IPv4 addresses; IPv6 literals are all refused but public ones), an
+/// optional port, a path.
+const PUBLIC_URL_PATTERN: &str =
+    r"^https://[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:[0-9]{1,4})?(/[^\s?#]*)?$";
+
 /// The rule for request-chosen base URLs; see the [module docs](self). Cloning is cheap.
 ///
 /// ```
@@ -132,6 +138,34 @@ impl Egress {
             .prefixes
             .as_ref()
             .map(|p| p.iter().map(Url::as_str).collect())
+    }
+
+    /// A regular expression (for a JSON schema's `pattern`) that the URLs this rule can allow
+    /// match: an `https` URL with a host name or address for the default rule, the prefixes (each up to a path boundary) for an
+    /// allow-list, `None` when nothing is allowed. What it cannot say (the host's addresses) is
+    /// checked by [`Egress::check`].
+    ///
+    /// ```
+    /// use agency_core::model::Egress;
+    ///
+    /// let public = Egress::default().url_pattern().unwrap();
+    /// assert!(public.starts_with("^https://"));
+    /// let listed = Egress::allow(["http://10.0.0.5:11434/v1"]).unwrap();
+    /// assert_eq!(listed.url_pattern().as_deref(), Some(r"^(http://10\.0\.0\.5:11434/v1)(/|$)"));
+    /// assert_eq!(Egress::allow(Vec::<String>::new()).unwrap().url_pattern(), None);
+    /// ```
+    pub fn url_pattern(&self) -> Option<String> {
+        match &self.0.prefixes {
+            None => Some(PUBLIC_URL_PATTERN.to_owned()),
+            Some(prefixes) if prefixes.is_empty() => None,
+            Some(prefixes) => {
+                let alternatives: Vec<String> = prefixes
+                    .iter()
+                    .map(|p| regex::escape(p.as_str().trim_end_matches('/')))
+                    .collect();
+                Some(format!("^({})(/|$)", alternatives.join("|")))
+            }
+        }
     }
 
     /// Checks what can be told from the URL alone: its form, scheme, the allow-list, and an IP
@@ -237,13 +271,21 @@ impl reqwest::dns::Resolve for GuardedResolver {
     }
 }
 
+/// How long a name may take to resolve.
+const LOOKUP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 async fn lookup(host: &str, port: u16) -> Result<Vec<SocketAddr>, EgressError> {
-    match tokio::net::lookup_host((host, port)).await {
-        Ok(addrs) => Ok(addrs.collect()),
-        Err(e) => Err(EgressError::Unresolved {
-            host: host.to_owned(),
-            reason: e.to_string(),
-        }),
+    let unresolved = |reason: String| EgressError::Unresolved {
+        host: host.to_owned(),
+        reason,
+    };
+    match tokio::time::timeout(LOOKUP_TIMEOUT, tokio::net::lookup_host((host, port))).await {
+        Ok(Ok(addrs)) => Ok(addrs.collect()),
+        Ok(Err(e)) => Err(unresolved(e.to_string())),
+        Err(_) => Err(unresolved(format!(
+            "no answer within {} s",
+            LOOKUP_TIMEOUT.as_secs()
+        ))),
     }
 }
 

@@ -5,11 +5,39 @@
 //! goes to the server's own URL), the URL must pass the server's [`Egress`] rule, and a `model`
 //! must be one of `allowed_models` when that list is set.
 
-use agency_core::model::{ClientConfig, Egress};
+use agency_core::model::{ClientConfig, Egress, EgressError};
 use agency_core::{FieldError, Loc};
+use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use super::request::{RequestClientConfig, value_error};
+use crate::ApiError;
+
+/// Why a request's `client_config` is refused.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// 422: what the document already says (a `base_url` without `api_key`, a URL outside the
+    /// rule's pattern, a model outside `allowed_models`).
+    Invalid(Vec<FieldError>),
+    /// 403: a URL of the right form whose host is, or resolves to, an internal address.
+    Forbidden(String),
+    /// 502: the host of `base_url` does not resolve.
+    Unreachable(String),
+}
+
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> ApiError {
+        match refusal {
+            Refusal::Invalid(errors) => ApiError::invalid_body(errors),
+            Refusal::Forbidden(message) => ApiError::detail(StatusCode::FORBIDDEN, message),
+            Refusal::Unreachable(message) => ApiError::Failed {
+                status: StatusCode::BAD_GATEWAY,
+                message,
+            },
+        }
+    }
+}
 
 /// The server's rule for request-chosen model clients. Cloning is cheap.
 ///
@@ -42,11 +70,9 @@ impl ClientPolicy {
     }
 
     /// Checks a request's `client_config` and turns it into the override to put over the
-    /// server's configuration; every problem as a field error located under `client_config`.
-    pub async fn admit(
-        &self,
-        config: RequestClientConfig,
-    ) -> Result<ClientConfig, Vec<FieldError>> {
+    /// server's configuration. What the document says is a 422 with every problem located under
+    /// `client_config`; an internal address a 403; a host that does not resolve a 502.
+    pub async fn admit(&self, config: RequestClientConfig) -> Result<ClientConfig, Refusal> {
         let mut errors = Vec::new();
         let mut egress = None;
         if let Some(url) = &config.base_url {
@@ -59,6 +85,15 @@ impl ClientPolicy {
             }
             match self.egress.check(url).await {
                 Ok(_) => egress = Some(self.egress.clone()),
+                Err(e @ EgressError::Internal { .. }) if errors.is_empty() => {
+                    return Err(Refusal::Forbidden(format!("client_config.base_url: {e}")));
+                }
+                Err(e @ EgressError::Unresolved { .. }) if errors.is_empty() => {
+                    return Err(Refusal::Unreachable(format!(
+                        "the model API at {url} could not be reached: {e}"
+                    )));
+                }
+                Err(EgressError::Internal { .. } | EgressError::Unresolved { .. }) => {}
                 Err(e) => errors.push(error("base_url", &e.to_string(), json!(url))),
             }
         }
@@ -75,11 +110,50 @@ impl ClientPolicy {
             errors.push(error("model", &msg, json!(model)));
         }
         if !errors.is_empty() {
-            return Err(errors);
+            return Err(Refusal::Invalid(errors));
         }
         let mut client = ClientConfig::from(config);
         client.egress = egress;
         Ok(client)
+    }
+}
+
+impl ClientPolicy {
+    /// Writes the rule into the document's schema of `client_config` (`schema`, an object
+    /// schema): `base_url` gets the rule's `pattern` (or may only be `null`), `model` the
+    /// allowed models as an enum, and a `base_url` requires an `api_key`. So a request the
+    /// document calls valid is refused only for what no schema can say (where a host resolves).
+    pub fn document(&self, schema: &mut Value) {
+        if let Some(base_url) = schema.pointer_mut("/properties/base_url") {
+            let description = base_url.get("description").cloned();
+            *base_url = match self.egress.url_pattern() {
+                Some(pattern) => json!({"anyOf": [
+                    {"type": "string", "format": "uri", "pattern": pattern},
+                    {"type": "null"},
+                ]}),
+                None => json!({"type": "null"}),
+            };
+            if let Some(d) = description {
+                base_url["description"] = d;
+            }
+        }
+        if let (Some(models), Some(model)) = (&self.models, schema.pointer_mut("/properties/model"))
+        {
+            let description = model.get("description").cloned();
+            *model = json!({"anyOf": [{"type": "string", "enum": models}, {"type": "null"}]});
+            if let Some(d) = description {
+                model["description"] = d;
+            }
+        }
+        if let Some(obj) = schema.as_object_mut() {
+            obj.insert(
+                "anyOf".into(),
+                json!([
+                    {"properties": {"base_url": {"type": "null"}}},
+                    {"properties": {"api_key": {"type": "string"}}, "required": ["api_key"]},
+                ]),
+            );
+        }
     }
 }
 

@@ -13,7 +13,7 @@ mod sse;
 mod state;
 
 pub use cancel::{CancelOutcome, CancelRegistry, InProcessRegistry};
-pub use client_policy::ClientPolicy;
+pub use client_policy::{ClientPolicy, Refusal};
 pub use frames::event_json;
 pub use layout::metadata;
 pub use request::{

@@ -12,10 +12,52 @@ use crate::openapi::{OpenApiBuilder, names, response};
 
 const METADATA: &str = "AgencyMetadata";
 
+/// One server-sent event of `get_response_stream` (OpenAPI 3.1: the schema of each event).
+fn sse_event() -> Value {
+    json!({
+        "type": "object",
+        "required": ["event", "data"],
+        "properties": {
+            "event": {
+                "type": "string",
+                "enum": ["meta", "message", "messages", "end"],
+                "description": "`meta` first, `message` (unnamed) for each run event, `messages` once the run ended, `end` last",
+            },
+            "data": {
+                "type": "string",
+                "description": "JSON text: `{\"run_id\"}` (meta), `{\"data\": <event>}` or `{\"error\"}` (message), `{\"new_messages\", \"run_id\", \"usage\"|\"cancelled\"}` (messages); `[DONE]` for end",
+            },
+            "id": {"type": "string"},
+            "retry": {"type": "integer", "minimum": 0},
+        },
+    })
+}
+
+/// 403: `client_config.base_url` is, or resolves to, an internal address.
+fn forbidden() -> Value {
+    response(
+        "client_config.base_url is, or resolves to, an internal address",
+        names::HTTP_ERROR,
+    )
+}
+
 /// Adds the four routes of the agency `state` serves.
 pub(crate) fn add_agency(doc: &mut OpenApiBuilder, state: &AgencyState) {
     let route = state.route.as_str();
-    let request = doc.add_schema(&format!("{route}Request"), state.requests.schema());
+    // The document also says what the server's client policy allows in `client_config`.
+    let mut request_schema = state.requests.schema().clone();
+    if let Some(client_config) = request_schema.pointer_mut("/$defs/ClientConfig") {
+        state.common.policy.document(client_config);
+    }
+    // Attachments are not supported yet (400): the document allows only empty ones (the
+    // keywords apply to arrays and objects only, so `null` stays allowed).
+    for (field, limit) in [("file_ids", "maxItems"), ("file_urls", "maxProperties")] {
+        let pointer = format!("/properties/{field}");
+        if let Some(Value::Object(property)) = request_schema.pointer_mut(&pointer) {
+            property.insert(limit.into(), json!(0));
+        }
+    }
+    let request = doc.add_schema(&format!("{route}Request"), &request_schema);
     let answer = doc.add_type::<AgencyResponse>();
     let cancel_request = doc.add_type::<CancelRequest>();
     let cancel_answer = doc.add_type::<CancelResponse>();
@@ -36,6 +78,7 @@ pub(crate) fn add_agency(doc: &mut OpenApiBuilder, state: &AgencyState) {
                 response("The run's final answer, new messages and usage", &answer),
             ),
             ("400", failed("File attachments are not supported")),
+            ("403", forbidden()),
             (
                 "500",
                 failed("The run failed (out of turns, ...) or the agency could not be built"),
@@ -56,7 +99,7 @@ pub(crate) fn add_agency(doc: &mut OpenApiBuilder, state: &AgencyState) {
     );
     let events = json!({
         "description": "Server-sent events: `meta` (the run id), the run's events as `data: {\"data\": ...}`, `messages`, then `end`. A failed run sends an error event before `messages`; a request with file attachments gets one `data: {\"error\": ...}` frame, then `end`.",
-        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        "content": {"text/event-stream": {"schema": sse_event()}},
     });
     op.add(
         doc,
@@ -65,7 +108,12 @@ pub(crate) fn add_agency(doc: &mut OpenApiBuilder, state: &AgencyState) {
         Some(&request),
         vec![
             ("200", events),
+            ("403", forbidden()),
             ("500", failed("The agency could not be built")),
+            (
+                "502",
+                failed("client_config.base_url names a host that does not resolve"),
+            ),
         ],
     );
     op.add(

@@ -83,11 +83,7 @@ async fn prepare(state: &SharedAgency, request: AgencyRequest) -> Result<Prepare
     } = request;
     let common = &state.common;
     let client = match client_config {
-        Some(c) => common
-            .policy
-            .admit(c)
-            .await
-            .map_err(ApiError::invalid_body)?,
+        Some(c) => common.policy.admit(c).await?,
         None => Default::default(),
     };
     if file_ids.is_some_and(|ids| !ids.is_empty()) || file_urls.is_some_and(|u| !u.is_empty()) {
