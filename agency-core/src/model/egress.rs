@@ -67,7 +67,14 @@ pub enum EgressError {
 const PUBLIC_URL_PATTERN: &str =
     r"^https://[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:[0-9]{1,4})?(/[^\s?#]*)?$";
 
-/// The rule for request-chosen base URLs; see the [module docs](self). Cloning is cheap.
+/// The rule for request-chosen base URLs. Cloning is cheap.
+///
+/// With no allow-list ([`Egress::default`]), only `https` URLs whose host resolves to public
+/// addresses pass: loopback, private, link-local, shared, unique-local and unspecified addresses
+/// are refused when the request is checked ([`Egress::check`]), again when the connection is made
+/// (so a name that changes its answer in between is still refused), and on every redirect. With
+/// an allow-list ([`Egress::allow`]), a URL passes when it starts with one of the listed
+/// prefixes, whatever its host.
 ///
 /// ```
 /// use agency_core::model::Egress;
