@@ -13,6 +13,7 @@ use serde_json::Value;
 use tower::ServiceBuilder;
 
 use tokio_util::sync::CancellationToken;
+use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::agency::{
     AgencyFactory, AgencyState, CancelRegistry, ClientPolicy, Common, InProcessRegistry,
@@ -355,7 +356,21 @@ fn assemble(
         .method_not_allowed_fallback(routes::method_not_allowed);
     // One composed layer: axum boxes (and clones, per request) each layer of each route.
     let edge = ServiceBuilder::new()
+        .layer(CatchPanicLayer::custom(panic_answer as PanicAnswer))
         .layer(trace::RequestLogLayer)
         .layer(cors::layer(&options.cors_origins)?);
     Ok(router.layer(edge))
+}
+
+type PanicAnswer = fn(Box<dyn std::any::Any + Send>) -> axum::response::Response;
+
+/// A panic while handling a request (a bug, here or in a library) is answered 500 in JSON, and
+/// the server keeps serving; the panic hook has already logged where it happened.
+fn panic_answer(_panic: Box<dyn std::any::Any + Send>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    tracing::error!("a request handler panicked; answered 500");
+    crate::ApiError::failed(
+        "internal error: the server failed while handling this request (it keeps serving)",
+    )
+    .into_response()
 }

@@ -287,6 +287,79 @@ async fn allow_lists_for_urls_and_models() {
     );
 }
 
+#[tokio::test]
+async fn keys_and_headers_http_cannot_carry_are_refused_not_panicked_on() {
+    let fake = FakeOpenAi::start().await;
+    let s = start(server(&fake, ServerOptions::default()).build().unwrap()).await;
+    // From a request: 422 naming the field (async-openai would panic on them).
+    let r = ask(&s, json!({"api_key": "sk-\nInjected: yes"})).await;
+    assert_eq!(
+        field_error(&r).0,
+        json!(["body", "client_config", "api_key"])
+    );
+    let r = ask(&s, json!({"default_headers": {"x-ok": "line\r\nbreak"}})).await;
+    assert_eq!(
+        field_error(&r).0,
+        json!(["body", "client_config", "default_headers", "x-ok"])
+    );
+    let r = ask(&s, json!({"default_headers": {"bad name": "v"}})).await;
+    assert_eq!(
+        field_error(&r).0,
+        json!(["body", "client_config", "default_headers", "bad name"])
+    );
+    assert_eq!(fake.request_count(), 0);
+
+    // From the operator: the run fails with a message that says why (502), the server goes on.
+    let bad_env = start(
+        Server::builder()
+            .agency(agency_with(Vec::new()))
+            .client(ClientConfig {
+                base_url: Some(fake.base_url()),
+                api_key: Some("sk-\u{7f}".into()),
+                ..ClientConfig::default()
+            })
+            .build()
+            .unwrap(),
+    )
+    .await;
+    let r = bad_env
+        .post_json("/bench/get_response", &json!({"message": "Hi"}))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_GATEWAY, "{}", r.body);
+    assert!(
+        r.body["error"].as_str().unwrap().contains("API key"),
+        "{}",
+        r.body
+    );
+}
+
+#[tokio::test]
+async fn a_panic_while_handling_a_request_is_a_json_500_and_the_server_goes_on() {
+    let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = calls.clone();
+    // The factory runs once at startup (fine), then panics on every request.
+    let s = start(
+        Server::builder()
+            .agency_factory(move || {
+                if seen.fetch_add(1, Ordering::SeqCst) > 0 {
+                    panic!("a bug in the factory");
+                }
+                agency_with(Vec::new())
+            })
+            .build()
+            .unwrap(),
+    )
+    .await;
+    for _ in 0..2 {
+        let r = s
+            .post_json("/bench/get_response", &json!({"message": "Hi"}))
+            .await;
+        assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", r.body);
+        assert!(r.body["error"].as_str().unwrap().contains("internal error"));
+    }
+    assert_eq!(s.get("/openapi.json").await.status, StatusCode::OK);
+}
+
 #[test]
 fn secrets_are_redacted_in_debug() {
     let request: RequestClientConfig = serde_json::from_value(json!({

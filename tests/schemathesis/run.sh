@@ -26,9 +26,9 @@ fake_port=$(free_port)
 "$target_dir/debug/fake-openai" "$fake_port" >/dev/null &
 pids+=($!)
 
-# Serves the quickstart on a free port (with APP_TOKEN=$1 when given); prints the port.
+# Serves the quickstart on a free port (with APP_TOKEN=$1 when given), in $port. (Not in a
+# command substitution: its subshell would keep the pid from `cleanup`.)
 serve() {
-    local port
     port=$(free_port)
     APP_TOKEN="${1:-}" OPENAI_BASE_URL="http://127.0.0.1:$fake_port/v1" OPENAI_API_KEY=fake \
         AGENCY_MODEL_MAX_RETRIES=0 RUST_LOG=warn \
@@ -36,7 +36,7 @@ serve() {
         >"$target_dir/schemathesis-quickstart-$port.log" 2>&1 &
     pids+=($!)
     for _ in $(seq 1 100); do
-        curl -fs "http://127.0.0.1:$port/openapi.json" >/dev/null 2>&1 && { echo "$port"; return; }
+        curl -fs "http://127.0.0.1:$port/openapi.json" >/dev/null 2>&1 && return
         sleep 0.1
     done
     echo "the quickstart did not start on $port" >&2
@@ -53,8 +53,8 @@ fuzz() {
 }
 
 echo "== schemathesis: auth off"
-open_port=$(serve "")
-fuzz "$open_port"
+serve ""
+fuzz "$port"
 echo "== schemathesis: auth on"
-auth_port=$(serve "$TOKEN")
-fuzz "$auth_port" --header "Authorization: Bearer $TOKEN"
+serve "$TOKEN"
+fuzz "$port" --header "Authorization: Bearer $TOKEN"

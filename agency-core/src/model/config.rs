@@ -89,6 +89,21 @@ impl std::fmt::Debug for ClientConfig {
     }
 }
 
+/// A key or header of a [`ClientConfig`] that cannot go into an HTTP request.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum HeaderError {
+    /// The API key has characters an `Authorization` header cannot carry.
+    #[error("the API key has characters an HTTP header cannot carry (only visible ASCII)")]
+    ApiKey,
+    /// A header name that is not a valid HTTP header name.
+    #[error("'{0}' is not a valid HTTP header name")]
+    Name(String),
+    /// A header value that is not a valid HTTP header value.
+    #[error("the value of header '{0}' has characters an HTTP header cannot carry")]
+    Value(String),
+}
+
 /// What `Debug` prints instead of a secret.
 pub(crate) const REDACTED: &str = "<redacted>";
 
@@ -147,6 +162,32 @@ impl ClientConfig {
                 false => self.egress.clone(),
             },
         }
+    }
+
+    /// Checks that the key and the headers can be sent: every problem found.
+    ///
+    /// ```
+    /// use agency_core::model::{ClientConfig, HeaderError};
+    ///
+    /// let bad = ClientConfig { api_key: Some("sk-\n".into()), ..ClientConfig::default() };
+    /// assert_eq!(bad.header_errors(), [HeaderError::ApiKey]);
+    /// ```
+    pub fn header_errors(&self) -> Vec<HeaderError> {
+        use reqwest::header::{HeaderName, HeaderValue};
+        let mut errors = Vec::new();
+        if let Some(key) = &self.api_key
+            && HeaderValue::from_str(&format!("Bearer {key}")).is_err()
+        {
+            errors.push(HeaderError::ApiKey);
+        }
+        for (name, value) in &self.default_headers {
+            if HeaderName::from_bytes(name.as_bytes()).is_err() {
+                errors.push(HeaderError::Name(name.clone()));
+            } else if HeaderValue::from_str(value).is_err() {
+                errors.push(HeaderError::Value(name.clone()));
+            }
+        }
+        errors
     }
 
     /// The base URL in use.

@@ -102,6 +102,10 @@ fn client(config: &ClientConfig) -> Result<Client<OpenAIConfig>, ModelError> {
 }
 
 fn build_client(config: &ClientConfig) -> Result<Client<OpenAIConfig>, ModelError> {
+    // async-openai panics on a key or header HTTP cannot carry: refuse it here.
+    if let Some(e) = config.header_errors().into_iter().next() {
+        return Err(ModelError::Config(e.to_string()));
+    }
     let key = match (&config.api_key, &config.base_url) {
         (Some(key), _) => key.clone(),
         // A custom server (Ollama, vLLM...) often needs no key.

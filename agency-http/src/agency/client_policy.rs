@@ -5,7 +5,7 @@
 //! goes to the server's own URL), the URL must pass the server's [`Egress`] rule, and a `model`
 //! must be one of `allowed_models` when that list is set.
 
-use agency_core::model::{ClientConfig, Egress, EgressError};
+use agency_core::model::{ClientConfig, Egress, EgressError, HeaderError};
 use agency_core::{FieldError, Loc};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
@@ -109,10 +109,22 @@ impl ClientPolicy {
             };
             errors.push(error("model", &msg, json!(model)));
         }
+        let mut client = ClientConfig::from(config);
+        for problem in client.header_errors() {
+            let (loc, input) = match &problem {
+                HeaderError::Name(name) | HeaderError::Value(name) => (
+                    vec![key("default_headers"), key(name)],
+                    json!(client.default_headers.get(name)),
+                ),
+                _ => (vec![key("api_key")], Value::Null),
+            };
+            let mut loc_full = vec![key("client_config")];
+            loc_full.extend(loc);
+            errors.push(value_error(loc_full, &problem.to_string(), input));
+        }
         if !errors.is_empty() {
             return Err(Refusal::Invalid(errors));
         }
-        let mut client = ClientConfig::from(config);
         client.egress = egress;
         Ok(client)
     }
@@ -145,6 +157,20 @@ impl ClientPolicy {
                 model["description"] = d;
             }
         }
+        // What an HTTP header can carry (the server refuses the rest with 422).
+        if let Some(Value::Object(api_key)) = schema.pointer_mut("/properties/api_key") {
+            api_key.insert("pattern".into(), json!("^[!-~]*$"));
+        }
+        if let Some(Value::Object(headers)) = schema.pointer_mut("/properties/default_headers") {
+            headers.insert(
+                "propertyNames".into(),
+                json!({"pattern": "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"}),
+            );
+            headers.insert(
+                "additionalProperties".into(),
+                json!({"type": "string", "pattern": "^[\t -~]*$"}),
+            );
+        }
         if let Some(obj) = schema.as_object_mut() {
             obj.insert(
                 "anyOf".into(),
@@ -158,6 +184,9 @@ impl ClientPolicy {
 }
 
 fn error(field: &str, msg: &str, input: Value) -> FieldError {
-    let loc = vec![Loc::Key("client_config".into()), Loc::Key(field.into())];
-    value_error(loc, msg, input)
+    value_error(vec![key("client_config"), key(field)], msg, input)
+}
+
+fn key(k: &str) -> Loc {
+    Loc::Key(k.to_owned())
 }
