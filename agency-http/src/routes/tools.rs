@@ -1,5 +1,6 @@
 //! `POST /tool/{name}`: one route per tool.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use agency_core::{Tool, ToolContext, ToolError, Toolbox};
@@ -33,7 +34,7 @@ pub(crate) fn router(
             tool: tool.clone(),
             body_limit,
             timeout,
-            stop: stop.clone(),
+            stop: Arc::new(stop.clone()),
         };
         router.route(&tool_path(tool.name()), post(call_tool).with_state(route))
     })
@@ -47,7 +48,9 @@ struct ToolRoute {
     /// The timeout for a tool that sets none.
     timeout: Duration,
     /// Fires when the server's shutdown deadline passes: a call still running is answered 503.
-    stop: CancellationToken,
+    /// Behind an `Arc`: the state is cloned per request, and cloning a token takes a lock that
+    /// every core would contend for.
+    stop: Arc<CancellationToken>,
 }
 
 impl FromRef<ToolRoute> for BodyLimit {
@@ -70,7 +73,10 @@ async fn call_tool(
     // A client that goes away drops this future: tools that watch `ctx.is_cancelled()` (or
     // spawned work holding the token) are told to stop.
     let _cancel_on_drop = ctx.cancellation().clone().drop_guard();
+    // Biased, the tool first: a call that is ready at once never registers with the shared
+    // token (which takes its lock).
     let result = tokio::select! {
+        biased;
         result = tool.call(Value::Object(args), ctx) => result,
         () = stop.cancelled() => return ApiError::Failed {
             status: StatusCode::SERVICE_UNAVAILABLE,
