@@ -500,13 +500,15 @@ async fn a_blocking_sync_tool_does_not_stall_the_server() {
     assert_eq!(blocking.await.unwrap()["response"], "unblocked");
 }
 
-/// A tool that ignores cancellation: a synchronous sleep of four seconds.
-fn stubborn(done: Arc<AtomicBool>) -> Tool {
+/// A tool that ignores cancellation: a synchronous sleep of four seconds (`started` is set as
+/// it begins, `done` as it ends).
+fn stubborn(started: Arc<AtomicBool>, done: Arc<AtomicBool>) -> Tool {
     Tool::builder("stubborn")
         .description("Sleeps, whatever happens.")
         .timeout(Duration::from_secs(120))
         .json_handler(json!({"type": "object"}), move |_args, _ctx| {
             let done = done.clone();
+            started.store(true, Ordering::SeqCst);
             async move {
                 let slept = tokio::task::spawn_blocking(move || {
                     std::thread::sleep(Duration::from_secs(4));
@@ -520,11 +522,14 @@ fn stubborn(done: Arc<AtomicBool>) -> Tool {
 
 #[tokio::test]
 async fn shutdown_ends_within_its_deadline_even_if_a_tool_ignores_it() {
-    let done = Arc::new(AtomicBool::new(false));
+    let (started, done) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicBool::new(false)),
+    );
     let options = ServerOptions::default().with_shutdown_timeout(Duration::from_millis(300));
     let s = start(
         Server::builder()
-            .tool(stubborn(done.clone()))
+            .tool(stubborn(started.clone(), done.clone()))
             .options(options)
             .build()
             .unwrap(),
@@ -537,7 +542,14 @@ async fn shutdown_ends_within_its_deadline_even_if_a_tool_ignores_it() {
             (r.status(), r.json::<Value>().await.unwrap())
         })
     };
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Shut down once the tool is surely running (at most 10 s: a safety net, not a measure).
+    for _ in 0..1000 {
+        if started.load(Ordering::SeqCst) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(started.load(Ordering::SeqCst), "the tool never started");
     s.shut_down().await.unwrap();
     assert!(
         !done.load(Ordering::SeqCst),
