@@ -10,7 +10,7 @@ use agency_core::{FieldError, Loc};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::request::{RequestClientConfig, value_error};
+use super::request::{RequestClientConfig, replace_property, value_error};
 use crate::ApiError;
 
 /// Why a request's `client_config` is refused.
@@ -136,26 +136,17 @@ impl ClientPolicy {
     /// allowed models as an enum, and a `base_url` requires an `api_key`. So a request the
     /// document calls valid is refused only for what no schema can say (where a host resolves).
     pub fn document(&self, schema: &mut Value) {
-        if let Some(base_url) = schema.pointer_mut("/properties/base_url") {
-            let description = base_url.get("description").cloned();
-            *base_url = match self.egress.url_pattern() {
-                Some(pattern) => json!({"anyOf": [
-                    {"type": "string", "format": "uri", "pattern": pattern},
-                    {"type": "null"},
-                ]}),
-                None => json!({"type": "null"}),
-            };
-            if let Some(d) = description {
-                base_url["description"] = d;
-            }
-        }
-        if let (Some(models), Some(model)) = (&self.models, schema.pointer_mut("/properties/model"))
-        {
-            let description = model.get("description").cloned();
-            *model = json!({"anyOf": [{"type": "string", "enum": models}, {"type": "null"}]});
-            if let Some(d) = description {
-                model["description"] = d;
-            }
+        let base_url = match self.egress.url_pattern() {
+            Some(pattern) => json!({"anyOf": [
+                {"type": "string", "format": "uri", "pattern": pattern},
+                {"type": "null"},
+            ]}),
+            None => json!({"type": "null"}),
+        };
+        replace_property(schema, "base_url", base_url);
+        if let Some(models) = &self.models {
+            let model = json!({"anyOf": [{"type": "string", "enum": models}, {"type": "null"}]});
+            replace_property(schema, "model", model);
         }
         // What an HTTP header can carry (the server refuses the rest with 422).
         if let Some(Value::Object(api_key)) = schema.pointer_mut("/properties/api_key") {

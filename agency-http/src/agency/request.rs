@@ -157,13 +157,8 @@ impl AgencyRequestSchema {
         let agents = agency.agent_names().to_vec();
         let mut schema = agency_core::schema::generate::<AgencyRequest>();
         schema["title"] = Value::String(format!("{} request", agency.name()));
-        if let Some(recipient) = schema.pointer_mut("/properties/recipient_agent") {
-            let description = recipient.get("description").cloned();
-            *recipient = json!({"anyOf": [{"type": "string", "enum": agents}, {"type": "null"}]});
-            if let Some(description) = description {
-                recipient["description"] = description;
-            }
-        }
+        let recipients = json!({"anyOf": [{"type": "string", "enum": agents}, {"type": "null"}]});
+        replace_property(&mut schema, "recipient_agent", recipients);
         AgencyRequestSchema {
             validator: compile(schema),
             agents,
@@ -305,6 +300,19 @@ fn read<T: DeserializeOwned>(value: &Value) -> Result<T, Vec<FieldError>> {
 
 fn key(k: &str) -> Loc {
     Loc::Key(k.to_owned())
+}
+
+/// Replaces the schema of the property `name` of the object schema `schema` (if it has one) with
+/// `with`, keeping the property's description.
+pub(super) fn replace_property(schema: &mut Value, name: &str, with: Value) {
+    let Some(property) = schema.pointer_mut(&format!("/properties/{name}")) else {
+        return;
+    };
+    let description = property.get("description").cloned();
+    *property = with;
+    if let (Some(d), Value::Object(p)) = (description, property) {
+        p.insert("description".into(), d);
+    }
 }
 
 /// pydantic's `value_error`, raised by a validator function.
