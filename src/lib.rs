@@ -54,7 +54,6 @@
 
 mod cli;
 
-pub use agency_core::agency::{InMemoryThreadStore, StoreError, ThreadStore};
 pub use agency_core::agent::{DEFAULT_MAX_TURNS, default_model};
 /// Conversation items, typed: messages, function calls and outputs, reasoning; with metadata.
 pub use agency_core::item;
@@ -64,6 +63,8 @@ pub use agency_core::model;
 pub use agency_core::run;
 /// JSON schemas for the model: the strict-mode rewrite.
 pub use agency_core::schema;
+/// Server-side conversations: the `ThreadStore` trait, the in-memory store, `Threads`.
+pub use agency_core::thread;
 /// Argument validation with pydantic's lax rules and error shapes: types, bounds, lengths,
 /// patterns and string formats.
 pub use agency_core::validate;
@@ -98,9 +99,8 @@ pub mod prelude {
     pub use crate::http::Server;
     pub use crate::item::{Content, FunctionCall, FunctionCallOutput, Message, Part, Role};
     pub use crate::{
-        Agency, AgencyBuilder, AgencyError, Agent, CancelMode, Entry, InMemoryThreadStore, Item,
-        Meta, RunConfig, RunEvent, RunOutput, ThreadStore, Tool, ToolContext, ToolError,
-        UserContext, tool,
+        Agency, AgencyBuilder, AgencyError, Agent, CancelMode, Entry, Item, Meta, RunConfig,
+        RunEvent, RunOutput, Tool, ToolContext, ToolError, UserContext, tool,
     };
     // The attribute macros only: `crate::agency` and `crate::agent` also name modules, which
     // would shadow the `agency` crate itself in `agency::main()`.

@@ -32,7 +32,7 @@ impl Agency {
             .build();
         let mut config = config;
         config.history = Vec::new();
-        config.chat_id = None;
+        config.chat = None;
         config.additional_instructions = None;
         config.max_turns = None;
         match namer.run(input, config).await {

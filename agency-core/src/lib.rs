@@ -30,6 +30,7 @@ mod registration;
 mod registry;
 pub mod run;
 pub mod schema;
+pub mod thread;
 mod tool;
 mod usage;
 pub mod validate;

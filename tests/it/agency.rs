@@ -6,10 +6,10 @@
 //! conversation ends with.
 
 use crate::support::wire;
-use agency::InMemoryThreadStore;
 use agency::http::agency::event_json;
 use agency::model::ClientConfig;
 use agency::prelude::*;
+use agency::thread::{ChatKey, InMemoryThreadStore, Threads};
 use agency::{Agency, AgencyError, Agent, RunConfig, RunError, RunEvent};
 use agency_testing::{FakeOpenAi, FunctionCall, RecordedRequest, Reply};
 use futures::StreamExt;
@@ -692,16 +692,14 @@ async fn thread_store_keeps_the_conversation_under_a_chat_id() {
     let agency = Agency::builder("Remembering")
         .entry(ceo())
         .flow(ceo(), developer())
-        .thread_store(InMemoryThreadStore::default())
         .build()
         .unwrap();
-    let with_chat = |id: &str| {
-        let mut c = config(&fake);
-        c.chat_id = Some(id.to_owned());
-        c
-    };
+    let threads = Threads::new(InMemoryThreadStore::default());
+    let chat1 = threads.start("Remembering", "ada").await.unwrap();
+    let chat2 = threads.start("Remembering", "ada").await.unwrap();
+    let with_chat = |key: &ChatKey| config(&fake).chat(threads.clone(), key.clone());
     let first = agency
-        .run("My name is Ada.", None, with_chat("chat-1"))
+        .run("My name is Ada.", None, with_chat(&chat1))
         .await
         .unwrap();
     assert_eq!(
@@ -709,7 +707,7 @@ async fn thread_store_keeps_the_conversation_under_a_chat_id() {
         "[1 user messages] you said My name is Ada."
     );
     let second = agency
-        .run("What is my name?", None, with_chat("chat-1"))
+        .run("What is my name?", None, with_chat(&chat1))
         .await
         .unwrap();
     assert_eq!(
@@ -724,18 +722,29 @@ async fn thread_store_keeps_the_conversation_under_a_chat_id() {
     assert_eq!(content(&input[0]), "My name is Ada.");
     // new_items hold only the run's own items; the store holds all.
     assert_eq!(second.new_items.len(), 2);
-    let stored = agency.thread_store().unwrap().load("chat-1").await.unwrap();
+    let stored = threads.items(&chat1).await.unwrap().unwrap();
     assert_eq!(stored.len(), 4);
     assert_eq!(stored[2], second.new_items[0]);
 
     // Another chat, and no chat id at all, start from nothing.
-    let other = agency
-        .run("Hello?", None, with_chat("chat-2"))
-        .await
-        .unwrap();
+    let other = agency.run("Hello?", None, with_chat(&chat2)).await.unwrap();
     assert_eq!(other.final_output, "[1 user messages] you said Hello?");
     let none = agency.run("Hello?", None, config(&fake)).await.unwrap();
     assert_eq!(none.final_output, "[1 user messages] you said Hello?");
+
+    // A chat that does not exist, or is another principal's, is refused before the model is
+    // called.
+    let calls = fake.requests().len();
+    let theirs = ChatKey::new("Remembering", "eve", chat1.id.clone());
+    let failure = agency
+        .run("Hello?", None, with_chat(&theirs))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(failure.error, RunError::ChatNotFound(_)),
+        "{failure:?}"
+    );
+    assert_eq!(fake.requests().len(), calls);
 }
 
 // ---------------------------------------------------------------------------------------------

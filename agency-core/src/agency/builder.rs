@@ -3,7 +3,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use super::{Agency, AgencyDef, ThreadStore};
+use super::{Agency, AgencyDef};
 use crate::run::{Crew, send_message_tool, transfer_tool};
 use crate::{Agent, Tool};
 
@@ -104,7 +104,6 @@ pub struct AgencyBuilder {
     shared_instructions: String,
     shared_tools: Vec<Tool>,
     user_context: Map<String, Value>,
-    store: Option<Arc<dyn ThreadStore>>,
     error: Option<AgencyError>,
 }
 
@@ -119,7 +118,6 @@ impl AgencyBuilder {
             shared_instructions: String::new(),
             shared_tools: Vec::new(),
             user_context: Map::new(),
-            store: None,
             error: None,
         }
     }
@@ -191,12 +189,6 @@ impl AgencyBuilder {
     /// The agency's user context (a request's `user_context` is merged over it).
     pub fn user_context(mut self, context: Map<String, Value>) -> Self {
         self.user_context = context;
-        self
-    }
-
-    /// Keeps conversations server-side under a chat id.
-    pub fn thread_store(mut self, store: impl ThreadStore) -> Self {
-        self.store = Some(Arc::new(store));
         self
     }
 
@@ -294,7 +286,6 @@ impl AgencyBuilder {
             handoffs: self.handoffs,
             shared_instructions: self.shared_instructions,
             user_context: self.user_context,
-            store: self.store,
         })))
     }
 }

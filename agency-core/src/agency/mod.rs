@@ -15,7 +15,6 @@
 mod builder;
 mod metadata;
 mod run;
-mod store;
 
 use std::sync::Arc;
 
@@ -23,7 +22,6 @@ use serde_json::{Map, Value};
 
 pub use crate::registration::AgencyRegistration;
 pub use builder::{AgencyBuilder, AgencyError, IntoAgency, IntoAgent};
-pub use store::{InMemoryThreadStore, StoreError, ThreadStore};
 
 use crate::Agent;
 use crate::run::Crew;
@@ -44,7 +42,6 @@ struct AgencyDef {
     handoffs: Vec<(String, String)>,
     shared_instructions: String,
     user_context: Map<String, Value>,
-    store: Option<Arc<dyn ThreadStore>>,
 }
 
 impl std::fmt::Debug for Agency {
@@ -123,10 +120,5 @@ impl Agency {
     /// The agency's own user context (a request's is merged over it).
     pub fn user_context(&self) -> &Map<String, Value> {
         &self.0.user_context
-    }
-
-    /// The thread store, if conversations are kept server-side.
-    pub fn thread_store(&self) -> Option<&Arc<dyn ThreadStore>> {
-        self.0.store.as_ref()
     }
 }

@@ -1,4 +1,5 @@
 use crate::run::{RunConfig, RunError, RunFailure, RunInput, RunOutput, RunStream};
+use crate::thread::{ChatRef, ChatTurn, StoreError};
 use crate::{Agency, Usage, UserContext};
 
 impl Agency {
@@ -6,8 +7,9 @@ impl Agency {
     /// answer; `send_message` sub-runs and handoffs happen inside.
     ///
     /// `config.history` is the conversation so far (the `new_messages` of earlier runs,
-    /// concatenated); with a thread store and `config.chat_id` it is also loaded from and saved to
-    /// the store.
+    /// concatenated). With `config.chat` (see [`RunConfig::chat`]) the stored chat's items come
+    /// before it and the run's new items are appended to the chat, also when the run fails or
+    /// is cancelled; a run of a chat another run holds waits for it first.
     pub async fn run(
         &self,
         input: impl Into<RunInput>,
@@ -72,31 +74,56 @@ impl Agency {
             usage: Usage::default(),
         };
         let (agent, mut config) = prepared.map_err(fail)?;
-        let chat = match (&self.0.store, config.chat_id.clone()) {
-            (Some(store), Some(id)) => Some((store.clone(), id)),
-            _ => None,
+        let turn = match config.chat.take() {
+            Some(chat) => Some(begin_turn(chat, &config).await.map_err(fail)?),
+            None => None,
         };
-        let mut stored = Vec::new();
-        if let Some((store, id)) = &chat {
-            stored = store
-                .load(id)
-                .await
-                .map_err(|e| fail(RunError::Store(e.to_string())))?;
-            let mut history = stored.clone();
+        if let Some(mut turn) = turn {
+            let mut history = turn.take_history();
             history.append(&mut config.history);
             config.history = history;
-        }
-        let result = crate::run::run(self.0.crew.clone(), agent, input, config, sink).await;
-        if let Some((store, id)) = chat {
+            let result = crate::run::run(self.0.crew.clone(), agent, input, config, sink).await;
             let new_items = match &result {
                 Ok(out) => &out.new_items,
                 Err(failure) => &failure.new_items,
             };
-            stored.extend(new_items.iter().cloned());
-            if let Err(e) = store.save(&id, stored).await {
-                tracing::error!("could not save chat '{id}': {e}");
-            }
+            let chat = turn.key().id.clone();
+            return match (turn.append(new_items).await, result) {
+                (Ok(()), result) => result,
+                (Err(e), Ok(out)) => {
+                    tracing::error!("could not save chat '{chat}': {e}");
+                    Err(RunFailure {
+                        error: RunError::Store(format!(
+                            "the answer could not be saved to chat '{chat}': {e}"
+                        )),
+                        new_items: out.new_items,
+                        usage: out.usage,
+                    })
+                }
+                (Err(e), Err(failure)) => {
+                    tracing::error!("could not save chat '{chat}': {e}");
+                    Err(failure)
+                }
+            };
         }
-        result
+        crate::run::run(self.0.crew.clone(), agent, input, config, sink).await
+    }
+}
+
+/// Waits for the chat (another run of it may hold it) and loads it, for at most the run's
+/// deadline, until the run is cancelled.
+async fn begin_turn(chat: ChatRef, config: &RunConfig) -> Result<ChatTurn, RunError> {
+    let ChatRef { threads, key } = chat;
+    let id = key.id.clone();
+    let cancelled = config.control.token().cancelled();
+    tokio::select! {
+        turn = threads.turn(key) => turn.map_err(|e| match e {
+            StoreError::NotFound(id) => RunError::ChatNotFound(id),
+            other => RunError::Store(format!("chat '{id}' could not be loaded: {other}")),
+        }),
+        () = tokio::time::sleep(config.run_timeout) => Err(RunError::DeadlineExceeded(config.run_timeout)),
+        () = cancelled => Err(RunError::Store(format!(
+            "the run was cancelled while it waited for the previous run of chat '{id}'"
+        ))),
     }
 }

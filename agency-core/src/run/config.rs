@@ -3,6 +3,7 @@ use std::time::Duration;
 
 use crate::UserContext;
 use crate::model::{ClientConfig, Model, OpenAiModel};
+use crate::thread::{ChatKey, ChatRef, Threads};
 
 use super::RunControl;
 
@@ -32,8 +33,10 @@ pub struct RunConfig {
     pub max_turns: Option<u32>,
     /// Cancels the run.
     pub control: RunControl,
-    /// Keeps the conversation server-side under this id (agencies with a thread store).
-    pub chat_id: Option<String>,
+    /// The stored chat the run continues ([`Agency::run`](crate::Agency::run) only): its items
+    /// come before `history`, the run's new items are appended to it, and a second run of the
+    /// same chat waits for the first (see [`Threads::turn`](crate::thread::Threads::turn)).
+    pub chat: Option<ChatRef>,
     /// The longest the run may take: past it the run stops as on an immediate cancel and fails
     /// with [`RunError::DeadlineExceeded`](super::RunError::DeadlineExceeded).
     pub run_timeout: Duration,
@@ -51,7 +54,7 @@ impl Default for RunConfig {
             history: Vec::new(),
             max_turns: None,
             control: RunControl::default(),
-            chat_id: None,
+            chat: None,
             run_timeout: DEFAULT_RUN_TIMEOUT,
             tool_timeout: crate::DEFAULT_TOOL_TIMEOUT,
         }
@@ -66,7 +69,7 @@ impl std::fmt::Debug for RunConfig {
             .field("additional_instructions", &self.additional_instructions)
             .field("history_len", &self.history.len())
             .field("max_turns", &self.max_turns)
-            .field("chat_id", &self.chat_id)
+            .field("chat", &self.chat.as_ref().map(|c| &c.key))
             .field("run_timeout", &self.run_timeout)
             .field("tool_timeout", &self.tool_timeout)
             .finish_non_exhaustive()
@@ -123,6 +126,12 @@ impl RunConfig {
     /// Sets the longest a tool call may take, for tools without a timeout of their own.
     pub fn tool_timeout(mut self, timeout: Duration) -> Self {
         self.tool_timeout = timeout;
+        self
+    }
+
+    /// Continues the stored chat `key` of `threads` (see the field `chat`).
+    pub fn chat(mut self, threads: Threads, key: ChatKey) -> Self {
+        self.chat = Some(ChatRef { threads, key });
         self
     }
 

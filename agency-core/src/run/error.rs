@@ -41,6 +41,9 @@ pub enum RunError {
         /// The agency's agents.
         available: Vec<String>,
     },
+    /// The run's chat does not exist (or is not the caller's).
+    #[error("no chat '{0}' (it never existed, was deleted or expired, or is not yours)")]
+    ChatNotFound(String),
     /// The conversation could not be loaded or saved.
     #[error("{0}")]
     Store(String),

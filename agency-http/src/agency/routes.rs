@@ -103,7 +103,11 @@ async fn prepare(state: &SharedAgency, request: AgencyRequest) -> Result<Prepare
         .control(RunControl::child_of(&common.shutdown));
     config.model = common.model.clone();
     config.additional_instructions = additional_instructions;
-    config.chat_id = chat_id;
+    if chat_id.is_some() {
+        return Err(ApiError::failed(
+            "chat_id: this server keeps no conversations yet",
+        ));
+    }
     Ok(Prepared {
         agency,
         recipient: recipient_agent,
