@@ -59,7 +59,9 @@ mod trace;
 /// The axum version the router is built with, for nesting it and adding layers.
 pub use axum;
 
-pub use auth::BearerAuth;
+pub use auth::{
+    ANONYMOUS_PRINCIPAL, ApiToken, BearerAuth, DEFAULT_PRINCIPAL, Principal, TokensFileError,
+};
 pub use error::ApiError;
 pub use options::{
     DEFAULT_APP_TOKEN_ENV, DEFAULT_BODY_LIMIT, DEFAULT_HOST, DEFAULT_PORT, ServerOptions,

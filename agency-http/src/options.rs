@@ -41,6 +41,11 @@ pub struct ServerOptions {
     /// The bearer token every protected route requires; `None` turns auth off (with one
     /// warning when the server starts).
     pub app_token: Option<String>,
+    /// More bearer tokens, each of its own principal (`--tokens-file`); with `app_token`, every
+    /// one of them is accepted. A chat belongs to the principal that started it.
+    pub tokens: Vec<crate::ApiToken>,
+    /// Chats idle for longer are deleted; `None` (the default): chats are kept.
+    pub chat_ttl: Option<Duration>,
     /// Allowed CORS origins (default `["*"]`: any origin, without credentials).
     pub cors_origins: Vec<String>,
     /// Largest request body in bytes (default 10 MiB); larger ones are answered 413.
@@ -75,6 +80,8 @@ impl Default for ServerOptions {
             host: DEFAULT_HOST.to_owned(),
             port: DEFAULT_PORT,
             app_token: None,
+            tokens: Vec::new(),
+            chat_ttl: None,
             cors_origins: vec!["*".to_owned()],
             body_limit: DEFAULT_BODY_LIMIT,
             server_url: None,
@@ -95,6 +102,8 @@ impl std::fmt::Debug for ServerOptions {
             .field("host", &self.host)
             .field("port", &self.port)
             .field("app_token", &self.app_token.as_ref().map(|_| "<redacted>"))
+            .field("tokens", &self.tokens)
+            .field("chat_ttl", &self.chat_ttl)
             .field("cors_origins", &self.cors_origins)
             .field("body_limit", &self.body_limit)
             .field("server_url", &self.server_url)
@@ -135,6 +144,29 @@ impl ServerOptions {
     pub fn with_app_token_from_env(mut self, var: &str) -> Self {
         self.app_token = std::env::var(var).ok().filter(|t| !t.is_empty());
         self
+    }
+
+    /// Accepts `tokens` too, each as its principal (see [`ApiToken::parse_file`](crate::ApiToken::parse_file)).
+    pub fn with_tokens(mut self, tokens: impl IntoIterator<Item = crate::ApiToken>) -> Self {
+        self.tokens.extend(tokens);
+        self
+    }
+
+    /// Deletes chats idle for longer than `ttl`.
+    pub fn with_chat_ttl(mut self, ttl: Duration) -> Self {
+        self.chat_ttl = Some(ttl);
+        self
+    }
+
+    /// Every accepted token: `app_token` as [`DEFAULT_PRINCIPAL`](crate::DEFAULT_PRINCIPAL),
+    /// then `tokens`.
+    pub fn auth_tokens(&self) -> Vec<crate::ApiToken> {
+        let app = self
+            .app_token
+            .iter()
+            .filter(|t| !t.is_empty())
+            .map(|t| crate::ApiToken::new(crate::DEFAULT_PRINCIPAL, t.clone()));
+        app.chain(self.tokens.iter().cloned()).collect()
     }
 
     /// Sets the allowed CORS origins (`["*"]` for any).
@@ -212,7 +244,7 @@ impl ServerOptions {
 
     /// Whether protected routes require a bearer token.
     pub fn auth_enabled(&self) -> bool {
-        self.app_token.as_deref().is_some_and(|t| !t.is_empty())
+        self.app_token.as_deref().is_some_and(|t| !t.is_empty()) || !self.tokens.is_empty()
     }
 
     /// The server's public URL: [`ServerOptions::server_url`] if set, else

@@ -44,6 +44,7 @@ impl Server {
     ) -> Result<(), ServerError> {
         let addr = listener.local_addr().map_err(ServerError::Serve)?;
         self.log_startup(addr);
+        self.spawn_chat_expiry();
         let deadline = self.options().shutdown_timeout;
         let (asked_tx, asked) = tokio::sync::oneshot::channel::<()>();
         // Every run is cancelled, so open streams end with their `messages` and `end` frames and
@@ -110,7 +111,39 @@ impl Server {
                 "no app token is set (APP_TOKEN): every route is open to anyone who can reach \
                  this server"
             );
+            if self.threads().is_some() {
+                tracing::warn!(
+                    "auth is off, so every caller is the same principal: stored chats are \
+                     shared by everyone who can reach this server"
+                );
+            }
         }
+    }
+
+    /// With a chat TTL, deletes idle chats now and then (every quarter of the TTL, between
+    /// 100 ms and 10 minutes) until the server shuts down.
+    fn spawn_chat_expiry(&self) {
+        let (Some(threads), Some(ttl)) = (self.threads().cloned(), self.options().chat_ttl) else {
+            return;
+        };
+        let every = (ttl / 4).clamp(Duration::from_millis(100), Duration::from_secs(600));
+        let stop = self.shutdown_token();
+        tokio::spawn(async move {
+            loop {
+                match threads.expire_idle(ttl).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(
+                        "deleted {n} chat(s) idle for over {}",
+                        humantime::format_duration(ttl)
+                    ),
+                    Err(e) => tracing::warn!("could not delete idle chats: {e}"),
+                }
+                tokio::select! {
+                    () = stop.cancelled() => break,
+                    () = tokio::time::sleep(every) => {}
+                }
+            }
+        });
     }
 }
 

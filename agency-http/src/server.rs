@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use agency_core::model::{ClientConfig, Egress, Model};
+use agency_core::thread::Threads;
 use agency_core::{
     Agency, AgencyError, AgencyRegistration, IntoAgency, RegistryError, Tool, Toolbox,
 };
@@ -55,6 +56,7 @@ struct Inner {
     agencies: Vec<Agency>,
     options: ServerOptions,
     registry: Arc<dyn CancelRegistry>,
+    threads: Option<Threads>,
     shutdown: CancellationToken,
     /// Fires when the shutdown deadline passes: what still runs is answered 503.
     deadline: CancellationToken,
@@ -80,6 +82,7 @@ impl Server {
             client: None,
             model: None,
             registry: None,
+            threads: None,
         }
     }
 
@@ -114,10 +117,20 @@ impl Server {
         &self.inner.registry
     }
 
+    /// Where conversations are kept, if they are.
+    pub fn threads(&self) -> Option<&Threads> {
+        self.inner.threads.as_ref()
+    }
+
     /// Cancels every run of this server, streamed or not, at once (what a graceful shutdown
     /// does first). Requests that start afterwards are cancelled as they start.
     pub fn cancel_all_runs(&self) {
         self.inner.shutdown.cancel();
+    }
+
+    /// Fires when the server shuts down.
+    pub(crate) fn shutdown_token(&self) -> CancellationToken {
+        self.inner.shutdown.clone()
     }
 
     /// Answers every request still being worked on with 503 and stops its work: what the
@@ -137,6 +150,7 @@ pub struct ServerBuilder {
     client: Option<ClientConfig>,
     model: Option<Arc<dyn Model>>,
     registry: Option<Arc<dyn CancelRegistry>>,
+    threads: Option<Threads>,
 }
 
 impl std::fmt::Debug for ServerBuilder {
@@ -231,6 +245,26 @@ impl ServerBuilder {
         self
     }
 
+    /// Keeps conversations in `store` (a [`ThreadStore`](agency_core::thread::ThreadStore), an
+    /// `Arc<dyn ThreadStore>` such as `agency_threads::open` returns, or [`Threads`]): a request
+    /// may then send `chat_id` (`"new"` starts a chat), and each agency gets `GET /{a}/chats`,
+    /// `GET /{a}/chats/{chat_id}` and `DELETE /{a}/chats/{chat_id}`. Without it the server keeps
+    /// no conversation: clients send `chat_history`.
+    ///
+    /// ```
+    /// use agency_core::{Agency, Agent};
+    /// use agency_core::thread::InMemoryThreadStore;
+    /// use agency_http::Server;
+    ///
+    /// let agency = Agency::builder("Demo").entry(Agent::builder("Assistant").build());
+    /// let server = Server::builder().agency(agency).threads(InMemoryThreadStore::default()).build().unwrap();
+    /// assert!(server.openapi()["paths"]["/Demo/chats/{chat_id}"]["delete"].is_object());
+    /// ```
+    pub fn threads(mut self, store: impl Into<Threads>) -> Self {
+        self.threads = Some(store.into());
+        self
+    }
+
     /// Sets the options (port, token, CORS...).
     pub fn options(mut self, options: ServerOptions) -> Self {
         self.options = options;
@@ -256,6 +290,7 @@ impl ServerBuilder {
             policy: ClientPolicy::new(egress, options.allowed_models.clone()),
             model: self.model,
             registry: registry.clone(),
+            threads: self.threads.clone(),
             body_limit: options.body_limit,
             run_timeout: options.run_timeout,
             tool_timeout: options.tool_timeout,
@@ -308,6 +343,7 @@ impl ServerBuilder {
                 agencies: states.iter().map(|s| s.template.clone()).collect(),
                 options,
                 registry,
+                threads: self.threads,
                 shutdown,
                 deadline,
             }),
@@ -339,11 +375,8 @@ fn assemble(
             options.tool_timeout,
             deadline,
         ));
-    let auth = options
-        .app_token
-        .as_deref()
-        .filter(|t| !t.is_empty())
-        .map(BearerAuth::new);
+    let tokens = options.auth_tokens();
+    let auth = (!tokens.is_empty()).then(|| BearerAuth::with_tokens(&tokens));
     let protected = match auth {
         // `route_layer` refuses a router without routes; there is nothing to protect then.
         Some(auth) if !tools.is_empty() || !agencies.is_empty() => protected.route_layer(auth),

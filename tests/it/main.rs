@@ -8,6 +8,7 @@ mod cli;
 mod fake_openai;
 mod http_agency;
 mod http_schemas;
+mod http_threads;
 mod http_tools;
 mod items;
 mod macros;

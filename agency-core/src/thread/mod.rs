@@ -163,6 +163,18 @@ impl Threads {
     }
 }
 
+impl<T: ThreadStore> From<T> for Threads {
+    fn from(store: T) -> Self {
+        Threads::new(store)
+    }
+}
+
+impl From<Arc<dyn ThreadStore>> for Threads {
+    fn from(store: Arc<dyn ThreadStore>) -> Self {
+        Threads::from_arc(store, DEFAULT_STORE_TIMEOUT)
+    }
+}
+
 /// One run's hold on a chat (see [`Threads::turn`]): the chat's items when it began; the next
 /// run of the chat begins when this is dropped.
 pub struct ChatTurn {

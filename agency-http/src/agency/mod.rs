@@ -1,7 +1,9 @@
 //! Serving agencies: per agency, `get_response`, `get_response_stream` (server-sent events),
-//! `cancel_response_stream` and `get_metadata`, with Agency Swarm's bodies.
+//! `cancel_response_stream` and `get_metadata`, with Agency Swarm's bodies; and, on a server
+//! that keeps conversations, `chats` and `chats/{chat_id}`.
 
 mod cancel;
+mod chats;
 mod client_policy;
 mod frames;
 mod layout;
@@ -13,6 +15,7 @@ mod sse;
 mod state;
 
 pub use cancel::{CancelOutcome, CancelRegistry, InProcessRegistry};
+pub use chats::{ChatInfo, ChatList, ChatListQuery, ChatThread, MAX_PAGE, NEW_CHAT};
 pub use client_policy::{ClientPolicy, Refusal};
 pub use frames::event_json;
 pub use layout::metadata;

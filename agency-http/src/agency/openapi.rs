@@ -4,6 +4,7 @@
 
 use serde_json::{Map, Value, json};
 
+use super::chats::{ChatList, ChatListQuery, ChatThread};
 use super::request::CancelRequest;
 use super::response::{AgencyResponse, CancelResponse};
 use super::routes::agency_path;
@@ -25,7 +26,7 @@ fn sse_event() -> Value {
             },
             "data": {
                 "type": "string",
-                "description": "JSON text: `{\"run_id\"}` (meta), `{\"data\": <event>}` or `{\"error\"}` (message), `{\"new_messages\", \"run_id\", \"usage\"|\"cancelled\"}` (messages); `[DONE]` for end",
+                "description": "JSON text: `{\"run_id\", \"chat_id\"?}` (meta), `{\"data\": <event>}` or `{\"error\"}` (message), `{\"new_messages\", \"run_id\", \"usage\"|\"cancelled\", \"chat_id\"?, \"chat_name\"?}` (messages); `[DONE]` for end",
             },
             "id": {"type": "string"},
             "retry": {"type": "integer", "minimum": 0},
@@ -67,12 +68,26 @@ pub(crate) fn add_agency(doc: &mut OpenApiBuilder, state: &AgencyState) {
         agency: state.template.name(),
     };
     let failed = |what| response(what, names::ERROR_RESPONSE);
+    let keeps_chats = state.common.threads.is_some();
+    // With stored chats: an unknown `chat_id` is a 404, a store that does not answer a 503.
+    let with_chats = |mut answers: Vec<(&'static str, Value)>| {
+        if keeps_chats {
+            answers.push((
+                "404",
+                response("No such chat is the caller's", names::HTTP_ERROR),
+            ));
+            if !answers.iter().any(|(status, _)| *status == "503") {
+                answers.push(("503", failed("The conversation store is unavailable")));
+            }
+        }
+        answers
+    };
     op.add(
         doc,
         "get_response",
         "Get a response",
         Some(&request),
-        vec![
+        with_chats(vec![
             (
                 "200",
                 response("The run's final answer, new messages and usage", &answer),
@@ -89,13 +104,13 @@ pub(crate) fn add_agency(doc: &mut OpenApiBuilder, state: &AgencyState) {
             ),
             (
                 "503",
-                failed("The server is shutting down; the run was stopped (retry elsewhere)"),
+                failed("The server is shutting down (the run was stopped: retry elsewhere), or the conversation store is unavailable"),
             ),
             (
                 "504",
                 failed("The model API timed out, or the run passed its deadline"),
             ),
-        ],
+        ]),
     );
     let events = json!({
         "description": "Server-sent events: `meta` (the run id), the run's events as `data: {\"data\": ...}`, `messages`, then `end`. A failed run sends an error event before `messages`; a request with file attachments gets one `data: {\"error\": ...}` frame, then `end`.",
@@ -106,7 +121,7 @@ pub(crate) fn add_agency(doc: &mut OpenApiBuilder, state: &AgencyState) {
         "get_response_stream",
         "Stream a response",
         Some(&request),
-        vec![
+        with_chats(vec![
             ("200", events),
             ("403", forbidden()),
             ("500", failed("The agency could not be built")),
@@ -114,7 +129,7 @@ pub(crate) fn add_agency(doc: &mut OpenApiBuilder, state: &AgencyState) {
                 "502",
                 failed("client_config.base_url names a host that does not resolve"),
             ),
-        ],
+        ]),
     );
     op.add(
         doc,
@@ -144,6 +159,84 @@ pub(crate) fn add_agency(doc: &mut OpenApiBuilder, state: &AgencyState) {
             "200",
             response("The agency as a graph of agents and tools", METADATA),
         )],
+    );
+    if keeps_chats {
+        add_chats(doc, &op);
+    }
+}
+
+/// `GET /{a}/chats`, `GET` and `DELETE /{a}/chats/{chat_id}`.
+fn add_chats(doc: &mut OpenApiBuilder, op: &Operation<'_>) {
+    let list = doc.add_type::<ChatList>();
+    let thread = doc.add_type::<ChatThread>();
+    let unavailable = || {
+        response(
+            "The conversation store is unavailable",
+            names::ERROR_RESPONSE,
+        )
+    };
+    let missing = || response("No such chat is the caller's", names::HTTP_ERROR);
+    let query = ChatListQuery::schema();
+    let parameters: Vec<Value> = ["limit", "after"]
+        .iter()
+        .filter_map(|name| {
+            let mut schema = query.pointer(&format!("/properties/{name}"))?.clone();
+            let description = schema
+                .as_object_mut()
+                .and_then(|o| o.remove("description"))
+                .unwrap_or_default();
+            Some(json!({
+                "name": name, "in": "query", "required": false,
+                "description": description, "schema": schema,
+            }))
+        })
+        .collect();
+    let chat_id = json!([{
+        "name": "chat_id", "in": "path", "required": true,
+        "description": "The chat id (`chat_id` of an answer)",
+        "schema": {"type": "string"},
+    }]);
+    op.add_read(
+        doc,
+        ("get", "chats", "list_chats"),
+        "The caller's chats, most recently used first",
+        Value::Array(parameters),
+        vec![
+            ("200", response("One page of chats", &list)),
+            (
+                "422",
+                response("An invalid query parameter", names::HTTP_VALIDATION_ERROR),
+            ),
+            ("503", unavailable()),
+        ],
+    );
+    op.add_read(
+        doc,
+        ("get", "chats/{chat_id}", "get_chat"),
+        "A chat and its messages",
+        chat_id.clone(),
+        vec![
+            (
+                "200",
+                response("The chat and every item of its runs", &thread),
+            ),
+            ("404", missing()),
+            ("503", unavailable()),
+        ],
+    );
+    op.add_read(
+        doc,
+        ("delete", "chats/{chat_id}", "delete_chat"),
+        "Delete a chat",
+        chat_id,
+        vec![
+            (
+                "204",
+                json!({"description": "The chat and its messages are deleted"}),
+            ),
+            ("404", missing()),
+            ("503", unavailable()),
+        ],
     );
 }
 
@@ -188,6 +281,33 @@ impl Operation<'_> {
             }
         };
         op["responses"] = Value::Object(responses);
+        doc.add_operation(&agency_path(self.route, endpoint), method, op);
+    }
+}
+
+impl Operation<'_> {
+    /// Adds a route without a body: `(method, endpoint, operation id suffix)`, its parameters
+    /// and answers (401 documented when auth is on).
+    fn add_read(
+        &self,
+        doc: &mut OpenApiBuilder,
+        (method, endpoint, id): (&str, &str, &str),
+        summary: &str,
+        parameters: Value,
+        answers: Vec<(&str, Value)>,
+    ) {
+        let mut responses: Map<String, Value> = answers
+            .into_iter()
+            .map(|(status, answer)| (status.to_owned(), answer))
+            .collect();
+        doc.add_auth_response(&mut responses);
+        let op = json!({
+            "tags": [format!("agency: {}", self.agency)],
+            "summary": summary,
+            "operationId": format!("{}_{id}", self.route),
+            "parameters": parameters,
+            "responses": responses,
+        });
         doc.add_operation(&agency_path(self.route, endpoint), method, op);
     }
 }

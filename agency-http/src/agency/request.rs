@@ -47,7 +47,10 @@ pub struct AgencyRequest {
     pub client_config: Option<RequestClientConfig>,
     /// Also return a short name (two to six words) for the conversation.
     pub generate_chat_name: Option<bool>,
-    /// Keep the conversation server-side under this id (agencies with a thread store).
+    /// Continue the stored chat with this id (its items come before `chat_history`, and this
+    /// run's are added to it), or `"new"` to start one; the answer carries the id. Only on a
+    /// server that keeps conversations; another caller's chat is a 404.
+    #[schemars(regex(pattern = r"^[A-Za-z0-9_-]{1,128}$"))]
     pub chat_id: Option<String>,
 }
 

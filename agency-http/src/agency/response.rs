@@ -20,6 +20,9 @@ pub struct AgencyResponse {
     /// A two to six word name for the conversation, when asked for and generated.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chat_name: Option<String>,
+    /// The stored chat the run continued (or started, for `"chat_id": "new"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chat_id: Option<String>,
 }
 
 /// The 200 body of `cancel_response_stream`: the stream has ended.

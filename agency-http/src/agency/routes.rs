@@ -16,9 +16,10 @@ use super::request::{AgencyRequest, CancelRequest};
 use super::response::{AgencyResponse, CancelResponse};
 use super::sse;
 use super::state::SharedAgency;
-use crate::ApiError;
 use crate::body::JsonObject;
 use crate::error::json_response;
+use crate::{ApiError, Principal};
+use agency_core::thread::ChatRef;
 
 /// The path of an agency route: `/{route}/{endpoint}`.
 pub fn agency_path(route: &str, endpoint: &str) -> String {
@@ -27,12 +28,17 @@ pub fn agency_path(route: &str, endpoint: &str) -> String {
 
 pub(crate) fn router(state: SharedAgency) -> Router {
     let path = |endpoint| agency_path(&state.route, endpoint);
+    let chats = match state.common.threads {
+        Some(_) => super::chats::router(state.clone()),
+        None => Router::new(),
+    };
     Router::new()
         .route(&path("get_response"), post(get_response))
         .route(&path("get_response_stream"), post(get_response_stream))
         .route(&path("cancel_response_stream"), post(cancel))
         .route(&path("get_metadata"), get(metadata))
         .with_state(state)
+        .merge(chats)
 }
 
 /// A request body validated for the agency of the route; refused with the [`ApiError`] (422
@@ -62,13 +68,19 @@ impl FromRequest<SharedAgency> for Valid<CancelRequest> {
 /// A fresh agency and the run's input and configuration.
 struct Prepared {
     agency: Agency,
+    /// The stored chat the run continues.
+    chat: Option<ChatRef>,
     recipient: Option<String>,
     generate_chat_name: bool,
     input: RunInput,
     config: RunConfig,
 }
 
-async fn prepare(state: &SharedAgency, request: AgencyRequest) -> Result<Prepared, ApiError> {
+async fn prepare(
+    state: &SharedAgency,
+    principal: &Principal,
+    request: AgencyRequest,
+) -> Result<Prepared, ApiError> {
     let AgencyRequest {
         message,
         chat_history,
@@ -103,13 +115,14 @@ async fn prepare(state: &SharedAgency, request: AgencyRequest) -> Result<Prepare
         .control(RunControl::child_of(&common.shutdown));
     config.model = common.model.clone();
     config.additional_instructions = additional_instructions;
-    if chat_id.is_some() {
-        return Err(ApiError::failed(
-            "chat_id: this server keeps no conversations yet",
-        ));
-    }
+    let chat = match chat_id {
+        Some(id) => Some(super::chats::resolve(state, principal, id).await?),
+        None => None,
+    };
+    config.chat = chat.clone();
     Ok(Prepared {
         agency,
+        chat,
         recipient: recipient_agent,
         generate_chat_name: generate_chat_name.unwrap_or(false),
         input: message.into(),
@@ -128,6 +141,8 @@ pub(crate) fn run_error(error: &RunError) -> ApiError {
         RunError::UnknownAgent { .. } | RunError::InvalidHistory(_) => {
             StatusCode::UNPROCESSABLE_ENTITY
         }
+        RunError::ChatNotFound(id) => return super::chats::not_found(id),
+        RunError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     };
     ApiError::Failed {
@@ -138,9 +153,10 @@ pub(crate) fn run_error(error: &RunError) -> ApiError {
 
 async fn get_response(
     State(state): State<SharedAgency>,
+    principal: Principal,
     Valid(request): Valid<AgencyRequest>,
 ) -> Result<Response, ApiError> {
-    let p = prepare(&state, request).await?;
+    let p = prepare(&state, &principal, request).await?;
     let namer = p
         .generate_chat_name
         .then(|| (p.input.clone(), p.config.clone()));
@@ -163,11 +179,15 @@ async fn get_response(
         new_messages: out.new_items,
         usage: out.usage,
         chat_name: None,
+        chat_id: p.chat.as_ref().map(|c| c.key.id.clone()),
     };
     if let Some((input, config)) = namer
         && let Some((name, cost)) = p.agency.chat_name(input, config).await
     {
         answer.usage.add(&cost);
+        if let Some(chat) = &p.chat {
+            super::chats::keep_name(chat, &name).await;
+        }
         answer.chat_name = Some(name);
     }
     Ok(json_response(StatusCode::OK, &answer))
@@ -175,9 +195,10 @@ async fn get_response(
 
 async fn get_response_stream(
     State(state): State<SharedAgency>,
+    principal: Principal,
     Valid(request): Valid<AgencyRequest>,
 ) -> Response {
-    let p = match prepare(&state, request).await {
+    let p = match prepare(&state, &principal, request).await {
         Ok(p) => p,
         Err(ApiError::Failed { message, status }) if status == StatusCode::BAD_REQUEST => {
             return sse::failure(message);
@@ -207,7 +228,7 @@ async fn get_response_stream(
     let run = p
         .agency
         .run_streamed(p.input, p.recipient.as_deref(), p.config);
-    sse::response(run, ticket, namer)
+    sse::response(run, ticket, namer, p.chat)
 }
 
 async fn cancel(

@@ -12,6 +12,7 @@ use futures::{Stream, StreamExt};
 use serde_json::{Value, json};
 
 use super::cancel::Ticket;
+use agency_core::thread::ChatRef;
 
 /// How often an idle stream sends a keep-alive comment.
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -19,9 +20,16 @@ pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// Names the conversation once the run has ended (`generate_chat_name`): the name and the cost.
 pub(crate) type Namer = Option<BoxFuture<'static, Option<(String, Usage)>>>;
 
+/// What the stream needs once the run has ended.
+struct After {
+    ticket: Ticket,
+    namer: Namer,
+    chat: Option<ChatRef>,
+}
+
 enum State {
-    Start(RunStream, Ticket, Namer),
-    Running(RunStream, Ticket, Namer),
+    Start(RunStream, After),
+    Running(RunStream, After),
     End,
     Done,
 }
@@ -29,24 +37,36 @@ enum State {
 /// The SSE response for a started run: `meta`, the run's events, `messages`, `end`.
 ///
 /// Dropping the body (the client went away) drops the run stream, which cancels the run at once.
-pub(crate) fn response(run: RunStream, ticket: Ticket, namer: Namer) -> Response {
+pub(crate) fn response(
+    run: RunStream,
+    ticket: Ticket,
+    namer: Namer,
+    chat: Option<ChatRef>,
+) -> Response {
     let run_id = ticket.run_id.clone();
-    let events = futures::stream::unfold(State::Start(run, ticket, namer), move |state| {
+    let after = After {
+        ticket,
+        namer,
+        chat,
+    };
+    let events = futures::stream::unfold(State::Start(run, after), move |state| {
         let run_id = run_id.clone();
         async move {
             match state {
-                State::Start(run, ticket, namer) => {
-                    let meta = Event::default()
-                        .event("meta")
-                        .data(json!({"run_id": run_id}).to_string());
-                    Some((meta, State::Running(run, ticket, namer)))
+                State::Start(run, after) => {
+                    let mut meta = json!({"run_id": run_id});
+                    if let Some(chat) = &after.chat {
+                        meta["chat_id"] = Value::String(chat.key.id.clone());
+                    }
+                    let meta = Event::default().event("meta").data(meta.to_string());
+                    Some((meta, State::Running(run, after)))
                 }
-                State::Running(mut run, ticket, namer) => match run.next().await {
+                State::Running(mut run, after) => match run.next().await {
                     Some(event) => {
                         let frame = Event::default().data(super::frames::event_frame(&event));
-                        Some((frame, State::Running(run, ticket, namer)))
+                        Some((frame, State::Running(run, after)))
                     }
-                    None => Some((finish(run, ticket, namer, &run_id).await, State::End)),
+                    None => Some((finish(run, after, &run_id).await, State::End)),
                 },
                 State::End => Some((Event::default().event("end").data("[DONE]"), State::Done)),
                 State::Done => None,
@@ -58,7 +78,12 @@ pub(crate) fn response(run: RunStream, ticket: Ticket, namer: Namer) -> Response
 
 /// The `messages` frame, once the run has ended (with the chat name of a completed run when
 /// asked for); the registry learns the items too.
-async fn finish(run: RunStream, mut ticket: Ticket, namer: Namer, run_id: &str) -> Event {
+async fn finish(run: RunStream, after: After, run_id: &str) -> Event {
+    let After {
+        mut ticket,
+        namer,
+        chat,
+    } = after;
     let mut result = run.finish().await;
     let mut chat_name = None;
     if let (Ok(out), Some(namer)) = (&mut result, namer)
@@ -69,6 +94,12 @@ async fn finish(run: RunStream, mut ticket: Ticket, namer: Namer, run_id: &str) 
         chat_name = Some(name);
     }
     let mut body = messages_frame(run_id, &result);
+    if let Some(chat) = &chat {
+        body["chat_id"] = Value::String(chat.key.id.clone());
+        if let Some(name) = &chat_name {
+            super::chats::keep_name(chat, name).await;
+        }
+    }
     if let Some(name) = chat_name {
         body["chat_name"] = Value::String(name);
     }

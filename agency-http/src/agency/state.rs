@@ -44,6 +44,8 @@ pub(crate) struct Common {
     /// A model back end to use instead of OpenAI.
     pub model: Option<Arc<dyn Model>>,
     pub registry: Arc<dyn CancelRegistry>,
+    /// Where chats are kept, when they are.
+    pub threads: Option<agency_core::thread::Threads>,
     pub body_limit: usize,
     pub run_timeout: Duration,
     pub tool_timeout: Duration,

@@ -1,4 +1,10 @@
-//! Bearer-token auth for the routes that need it.
+//! Bearer-token auth for the routes that need it, and the principals tokens name.
+
+mod principal;
+mod tokens;
+
+pub use principal::{ANONYMOUS_PRINCIPAL, DEFAULT_PRINCIPAL, Principal};
+pub use tokens::{ApiToken, TokensFileError};
 
 use std::future::{Ready, ready};
 use std::sync::Arc;
@@ -14,30 +20,54 @@ use tower::{Layer, Service};
 
 use crate::ApiError;
 
-/// The token every protected route requires, as `Authorization: Bearer <token>`.
+/// The tokens every protected route accepts, as `Authorization: Bearer <token>`, each naming
+/// the [`Principal`] the request then acts as.
 #[derive(Clone)]
 pub struct BearerAuth {
-    token: Arc<[u8]>,
+    tokens: Arc<[(Box<[u8]>, Principal)]>,
 }
 
 impl std::fmt::Debug for BearerAuth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("BearerAuth { token: <redacted> }")
+        let principals: Vec<&str> = self.tokens.iter().map(|(_, p)| p.name()).collect();
+        f.debug_struct("BearerAuth")
+            .field("principals", &principals)
+            .field("tokens", &"<redacted>")
+            .finish()
     }
 }
 
 impl BearerAuth {
-    /// Auth with `token`.
+    /// Auth with one `token`, of the principal [`DEFAULT_PRINCIPAL`].
     pub fn new(token: &str) -> Self {
+        BearerAuth::with_tokens(&[ApiToken::new(DEFAULT_PRINCIPAL, token)])
+    }
+
+    /// Auth with several tokens, each of its principal.
+    ///
+    /// ```
+    /// use agency_http::{ApiToken, BearerAuth};
+    /// use axum::http::{HeaderMap, header};
+    ///
+    /// let auth = BearerAuth::with_tokens(&[ApiToken::new("alice", "a"), ApiToken::new("bob", "b")]);
+    /// let mut headers = HeaderMap::new();
+    /// headers.insert(header::AUTHORIZATION, "Bearer b".parse().unwrap());
+    /// assert_eq!(auth.check(&headers).unwrap().name(), "bob");
+    /// ```
+    pub fn with_tokens(tokens: &[ApiToken]) -> Self {
+        let tokens: Vec<(Box<[u8]>, Principal)> = tokens
+            .iter()
+            .map(|t| (t.token.as_bytes().into(), t.to_principal()))
+            .collect();
         BearerAuth {
-            token: Arc::from(token.as_bytes()),
+            tokens: tokens.into(),
         }
     }
 
-    /// Checks the `Authorization` header: `Ok` for the right bearer token; otherwise the 401
+    /// Checks the `Authorization` header: the principal of the bearer token; otherwise the 401
     /// answer (`Not authenticated` without a bearer token, `Unauthorized` with a wrong one).
-    /// The token is compared in constant time.
-    pub fn check(&self, headers: &HeaderMap) -> Result<(), ApiError> {
+    /// The token is compared with every known token in constant time.
+    pub fn check(&self, headers: &HeaderMap) -> Result<Principal, ApiError> {
         let Some(value) = headers.get(header::AUTHORIZATION) else {
             return Err(ApiError::NotAuthenticated);
         };
@@ -50,11 +80,14 @@ impl BearerAuth {
         if !scheme.eq_ignore_ascii_case(b"bearer") || credentials.is_empty() {
             return Err(ApiError::NotAuthenticated);
         }
-        if bool::from(credentials.ct_eq(&self.token)) {
-            Ok(())
-        } else {
-            Err(ApiError::Unauthorized)
+        // Every token is compared, so the time does not tell which one (if any) matched.
+        let mut found = None;
+        for (token, principal) in self.tokens.iter() {
+            if bool::from(credentials.ct_eq(token)) {
+                found = Some(principal);
+            }
         }
+        found.cloned().ok_or(ApiError::Unauthorized)
     }
 
     /// Puts the check in front of `route`'s handlers (not in front of its 405 answer), so it
@@ -99,9 +132,12 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, req: Request) -> Self::Future {
+    fn call(&mut self, mut req: Request) -> Self::Future {
         match self.auth.check(req.headers()) {
-            Ok(()) => Either::Left(self.inner.call(req)),
+            Ok(principal) => {
+                req.extensions_mut().insert(principal);
+                Either::Left(self.inner.call(req))
+            }
             Err(e) => Either::Right(ready(Ok(e.into_response()))),
         }
     }
@@ -111,7 +147,7 @@ where
 mod tests {
     use super::*;
 
-    fn check(auth: Option<&str>) -> Result<(), ApiError> {
+    fn check(auth: Option<&str>) -> Result<Principal, ApiError> {
         let mut headers = HeaderMap::new();
         if let Some(v) = auth {
             headers.insert(header::AUTHORIZATION, v.parse().unwrap());
@@ -121,8 +157,9 @@ mod tests {
 
     #[test]
     fn bearer_rules() {
-        assert_eq!(check(Some("Bearer s3cret")), Ok(()));
-        assert_eq!(check(Some("bEaReR s3cret")), Ok(()));
+        let default = Ok(Principal::new(DEFAULT_PRINCIPAL));
+        assert_eq!(check(Some("Bearer s3cret")), default);
+        assert_eq!(check(Some("bEaReR s3cret")), default);
         assert_eq!(check(None), Err(ApiError::NotAuthenticated));
         assert_eq!(
             check(Some("Basic Zm9vOmJhcg==")),
