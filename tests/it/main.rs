@@ -15,4 +15,5 @@ mod macros;
 mod safety;
 mod schema;
 mod support;
+mod thread_store;
 mod validate;

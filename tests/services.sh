@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Starts the services the tests need, runs the command given, stops the services and exits with
+# the command's status:
+#
+#     tests/services.sh cargo test --workspace
+#
+# Services: a throwaway Postgres (a fresh cluster in a temporary folder, listening on 127.0.0.1
+# only, on a free port, trusting local connections), whose URL the tests read from
+# AGENCY_TEST_POSTGRES_URL. Everything it starts and writes is gone when it exits, whether the
+# command passed, failed or was interrupted.
+set -euo pipefail
+
+if [ "$#" -eq 0 ]; then
+  echo "usage: $0 COMMAND [ARG...]   (e.g. $0 cargo test --workspace)" >&2
+  exit 2
+fi
+
+say() { echo "services: $*" >&2; }
+
+# --- Postgres binaries: on PATH, in Debian's folders, or installed from Debian's packages.
+pg_bin() {
+  if command -v initdb >/dev/null 2>&1 && command -v pg_ctl >/dev/null 2>&1; then
+    dirname "$(readlink -f "$(command -v pg_ctl)")"
+    return 0
+  fi
+  local dir
+  for dir in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+    if [ -x "$dir/initdb" ] && [ -x "$dir/pg_ctl" ]; then
+      echo "$dir"
+      return 0
+    fi
+  done
+  return 1
+}
+
+if ! PG_BIN=$(pg_bin); then
+  say "installing Postgres (Debian's postgresql)"
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq >/dev/null
+  # The package would create and start a cluster of its own on port 5432: only ours is wanted.
+  $sudo apt-get install -y -qq postgresql-common >/dev/null
+  $sudo sed -i 's/^#\?\s*create_main_cluster\s*=.*/create_main_cluster = false/' \
+    /etc/postgresql-common/createcluster.conf
+  $sudo apt-get install -y -qq postgresql >/dev/null
+  PG_BIN=$(pg_bin) || { say "no initdb/pg_ctl after installing postgresql"; exit 1; }
+fi
+
+# --- A fresh cluster in a temporary folder. initdb refuses to run as root: then the server
+# runs as the postgres user (which Debian's package creates).
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/agency-services.XXXXXX")
+DATA="$TMP/data"
+if [ "$(id -u)" -eq 0 ]; then
+  if ! id postgres >/dev/null 2>&1; then
+    say "running as root, and there is no postgres user to run the server as"
+    rm -rf "$TMP"
+    exit 1
+  fi
+  chown postgres: "$TMP"
+  as_pg() { runuser -u postgres -- "$@"; }
+else
+  as_pg() { "$@"; }
+fi
+
+stop_services() {
+  if [ -f "$DATA/postmaster.pid" ]; then
+    if ! as_pg "$PG_BIN/pg_ctl" -D "$DATA" -m immediate -w -t 30 stop >/dev/null 2>&1; then
+      # pg_ctl could not stop it: end the server by its pid (its first line).
+      local pid
+      pid=$(head -n 1 "$DATA/postmaster.pid" 2>/dev/null || true)
+      if [ -n "$pid" ]; then kill -KILL "$pid" 2>/dev/null || true; fi
+    fi
+  fi
+  rm -rf "$TMP"
+}
+trap stop_services EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+as_pg "$PG_BIN/initdb" -D "$DATA" -U agency --auth=trust --no-locale -E UTF8 --no-sync \
+  >"$TMP/initdb.log" 2>&1 || { cat "$TMP/initdb.log" >&2; exit 1; }
+
+free_port() {
+  local port
+  for _ in $(seq 1 100); do
+    port=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# A port found free may be taken before the server binds it: try a few.
+started=""
+for _ in 1 2 3 4 5; do
+  PORT=$(free_port)
+  if as_pg "$PG_BIN/pg_ctl" -D "$DATA" -l "$TMP/postgres.log" -w -t 60 start \
+    -o "-c listen_addresses=127.0.0.1 -p $PORT -k $TMP -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    >/dev/null 2>&1; then
+    started=1
+    break
+  fi
+done
+if [ -z "$started" ]; then
+  say "Postgres did not start; its log:"
+  cat "$TMP/postgres.log" >&2 || true
+  exit 1
+fi
+
+DB=agency_test
+"$PG_BIN/createdb" -h 127.0.0.1 -p "$PORT" -U agency "$DB"
+export AGENCY_TEST_POSTGRES_URL="postgres://agency@127.0.0.1:$PORT/$DB"
+say "Postgres on 127.0.0.1:$PORT ($AGENCY_TEST_POSTGRES_URL)"
+
+# --- The command; the trap stops the services, and the command's status is the script's.
+status=0
+"$@" || status=$?
+exit "$status"
