@@ -8,7 +8,11 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::http::{DEFAULT_APP_TOKEN_ENV, DEFAULT_BODY_LIMIT, Server, ServerError, ServerOptions};
+use crate::http::{
+    ApiToken, DEFAULT_APP_TOKEN_ENV, DEFAULT_BODY_LIMIT, Server, ServerError, ServerOptions,
+    TokensFileError,
+};
+use crate::thread::{InMemoryThreadStore, Threads};
 use crate::{Agency, AgencyError, AgencyRegistration, RegistryError, RunFailure, Toolbox};
 
 pub use chat::Chat;
@@ -35,6 +39,27 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The tokens file (`--tokens-file`) is not valid.
+    #[error("{path}: {source}")]
+    TokensFile {
+        /// The file.
+        path: String,
+        /// Which line, and why.
+        #[source]
+        source: TokensFileError,
+    },
+    /// The thread store (`--threads`) could not be opened.
+    #[error(transparent)]
+    Threads(#[from] crate::thread::OpenError),
     /// The command line was wrong (the message is clap's, with usage).
     #[error("{0}")]
     Usage(String),
@@ -231,6 +256,17 @@ struct ServeArgs {
     /// Once asked to stop (Ctrl-C, SIGTERM), the longest until the process exits.
     #[arg(long, env = "AGENCY_SHUTDOWN_TIMEOUT", default_value = "30s", value_parser = duration, global = true)]
     shutdown_timeout: Duration,
+    /// Where conversations are kept: `sqlite://PATH` (created on first use), `postgres://...`,
+    /// `memory` (`memory?max_chats=N`), or `none` (clients send `chat_history`).
+    #[arg(long, env = "AGENCY_THREADS", default_value = crate::thread::DEFAULT_URL, global = true)]
+    threads: String,
+    /// A file of bearer tokens, one `principal:token` a line: each principal owns the chats it
+    /// starts (beside the token of `--app-token-env`, principal `default`).
+    #[arg(long, env = "AGENCY_TOKENS_FILE", global = true)]
+    tokens_file: Option<PathBuf>,
+    /// Delete chats idle for longer than this (`30d`, `12h`); default: keep them.
+    #[arg(long, env = "AGENCY_CHAT_TTL", value_parser = duration, global = true)]
+    chat_ttl: Option<Duration>,
 }
 
 /// A duration on the command line: `30s`, `2m`, `1h 30m`, `500ms`, or a number of seconds.
@@ -263,7 +299,7 @@ fn list_option(values: &Option<Vec<String>>) -> Option<Vec<String>> {
 }
 
 impl ServeArgs {
-    fn options(&self) -> ServerOptions {
+    fn options(&self) -> Result<ServerOptions> {
         let mut options = ServerOptions::default()
             .with_host(self.host.clone())
             .with_port(self.port)
@@ -282,7 +318,30 @@ impl ServeArgs {
         if let Some(models) = list_option(&self.allowed_models) {
             options = options.with_allowed_models(models);
         }
-        options
+        if let Some(path) = &self.tokens_file {
+            let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+                path: path.display().to_string(),
+                source,
+            })?;
+            let tokens = ApiToken::parse_file(&text).map_err(|source| Error::TokensFile {
+                path: path.display().to_string(),
+                source,
+            })?;
+            options = options.with_tokens(tokens);
+        }
+        if let Some(ttl) = self.chat_ttl {
+            options = options.with_chat_ttl(ttl);
+        }
+        Ok(options)
+    }
+
+    /// The `--threads` store: `None` for `none`.
+    async fn threads(&self) -> Result<Option<Threads>> {
+        if self.threads.trim().eq_ignore_ascii_case("none") {
+            return Ok(None);
+        }
+        let store = crate::thread::open(self.threads.trim()).await?;
+        Ok(Some(Threads::from(store)))
     }
 }
 
@@ -293,7 +352,8 @@ impl ServeArgs {
 ///   `/redoc`;
 ///   `--host`, `--port`, `--app-token-env`, `--cors-origins`, `--body-limit`, `--server-url`,
 ///   `--allowed-base-urls`, `--allowed-models`, `--run-timeout`, `--tool-timeout`,
-///   `--shutdown-timeout` (or the `AGENCY_*` environment variables);
+///   `--shutdown-timeout`, `--threads`, `--tokens-file`, `--chat-ttl` (or the `AGENCY_*`
+///   environment variables);
 /// - `export openapi [--url URL] [--title T] [-o FILE]`: the OpenAPI document the server serves;
 /// - `export tools [--format responses|chat] [-o FILE]`: the OpenAI tool definitions;
 /// - `list`: what was discovered;
@@ -424,12 +484,17 @@ fn init_tracing_to_stderr() {
         .try_init();
 }
 
-fn server(options: ServerOptions) -> Result<Server> {
-    Ok(Server::builder().discover().options(options).build()?)
+fn server(options: ServerOptions, threads: Option<Threads>) -> Result<Server> {
+    let mut builder = Server::builder().discover().options(options);
+    if let Some(threads) = threads {
+        builder = builder.threads(threads);
+    }
+    Ok(builder.build()?)
 }
 
 async fn serve(args: &ServeArgs) -> Result<()> {
-    server(args.options())?.serve().await?;
+    let options = args.options()?;
+    server(options, args.threads().await?)?.serve().await?;
     Ok(())
 }
 
@@ -486,14 +551,18 @@ fn list() -> Result<()> {
 fn export(export: Export, args: &ServeArgs) -> Result<()> {
     let (text, output) = match export {
         Export::Openapi { url, title, output } => {
-            let mut options = args.options();
+            let mut options = args.options()?;
             if let Some(url) = url {
                 options = options.with_server_url(url);
             }
             if let Some(title) = title {
                 options = options.with_title(title);
             }
-            let server = server(options)?;
+            // The document the server would serve, without opening its store: the routes
+            // depend only on whether it keeps chats.
+            let keeps_chats = !args.threads.trim().eq_ignore_ascii_case("none");
+            let threads = keeps_chats.then(|| Threads::new(InMemoryThreadStore::default()));
+            let server = server(options, threads)?;
             (pretty(server.openapi()), output)
         }
         Export::Tools { format, output } => {

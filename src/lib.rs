@@ -63,8 +63,12 @@ pub use agency_core::model;
 pub use agency_core::run;
 /// JSON schemas for the model: the strict-mode rewrite.
 pub use agency_core::schema;
-/// Server-side conversations: the `ThreadStore` trait, the in-memory store, `Threads`.
-pub use agency_core::thread;
+/// Server-side conversations: the `ThreadStore` trait, `Threads`, and the stores: in memory,
+/// SQLite and Postgres ([`thread::open`] a URL).
+pub mod thread {
+    pub use agency_core::thread::*;
+    pub use agency_threads::*;
+}
 /// Argument validation with pydantic's lax rules and error shapes: types, bounds, lengths,
 /// patterns and string formats.
 pub use agency_core::validate;

@@ -330,6 +330,18 @@ async fn fifty_concurrent_runs_on_one_chat_lose_nothing_in_memory() {
     fifty_concurrent_runs_on_one_chat(Arc::new(InMemoryThreadStore::default())).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_concurrent_runs_on_one_chat_lose_nothing_in_sqlite() {
+    let db = crate::thread_store::TempDb::new();
+    fifty_concurrent_runs_on_one_chat(agency::thread::open(&db.url()).await.unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_concurrent_runs_on_one_chat_lose_nothing_in_postgres() {
+    let url = crate::thread_store::postgres_url();
+    fifty_concurrent_runs_on_one_chat(agency::thread::open(&url).await.unwrap()).await;
+}
+
 #[tokio::test]
 async fn idle_chats_expire_after_the_ttl() {
     let fake = FakeOpenAi::start().await;
@@ -462,4 +474,103 @@ async fn the_openapi_document_describes_the_chat_routes() {
     let get_response = &doc["paths"]["/desk/get_response"]["post"]["responses"];
     assert!(get_response["404"].is_object());
     crate::support::http::assert_no_dangling_refs(doc);
+}
+
+/// The quickstart with no store option keeps its chats in `agency-threads.db` in its working
+/// directory: a chat started before a restart is continued after it, with its whole history.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_chat_survives_restarting_the_quickstart() {
+    use std::process::Stdio;
+
+    let fake = FakeOpenAi::start().await;
+    count_user_messages(&fake);
+    let dir = std::env::temp_dir().join(format!("agency-restart-{}", uuid_like()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let serve = |port: u16| {
+        tokio::process::Command::new(crate::safety::quickstart_binary())
+            .args(["serve", "--host", "127.0.0.1", "--port", &port.to_string()])
+            .current_dir(&dir)
+            .env("OPENAI_BASE_URL", fake.base_url())
+            .env("OPENAI_API_KEY", "k")
+            .env_remove("AGENCY_THREADS")
+            .env_remove("APP_TOKEN")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap()
+    };
+    let client = reqwest::Client::new();
+    let ask = |base: String, body: Value| {
+        let client = client.clone();
+        async move {
+            let r = client
+                .post(format!("{base}/demo/get_response"))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (r.status(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let mut ids = Vec::new();
+    for round in 0..2 {
+        let port = free_port();
+        let mut child = serve(port);
+        let base = format!("http://127.0.0.1:{port}");
+        wait_until_up(&client, &base).await;
+        let body = match round {
+            0 => json!({"message": "My name is Ada.", "chat_id": "new"}),
+            _ => json!({"message": "What is my name?", "chat_id": ids[0]}),
+        };
+        let (status, answer) = ask(base, body).await;
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(answer["response"], (round + 1).to_string(), "{answer}");
+        ids.push(answer["chat_id"].as_str().unwrap().to_owned());
+        let pid = child.id().unwrap().to_string();
+        assert!(
+            std::process::Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let exit = tokio::time::timeout(Duration::from_secs(20), child.wait())
+            .await
+            .expect("the quickstart did not stop")
+            .unwrap();
+        assert!(exit.success(), "{exit:?}");
+    }
+    assert_eq!(ids[0], ids[1]);
+    assert!(dir.join("agency-threads.db").is_file());
+    // The model got the chat from before the restart.
+    let sent = fake.last_request().unwrap().input_items();
+    assert_eq!(sent.len(), 3, "{sent:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn uuid_like() -> String {
+    format!("{}-{:?}", std::process::id(), std::time::SystemTime::now())
+        .replace(|c: char| !c.is_ascii_alphanumeric(), "")
+}
+
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+async fn wait_until_up(client: &reqwest::Client, base: &str) {
+    for _ in 0..300 {
+        if client
+            .get(format!("{base}/openapi.json"))
+            .send()
+            .await
+            .is_ok()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the quickstart did not start at {base}");
 }

@@ -571,7 +571,7 @@ async fn shutdown_ends_within_its_deadline_even_if_a_tool_ignores_it() {
 // SIGTERM, on the quickstart's own process.
 
 /// The quickstart example's binary, which `cargo test` builds beside the test binary.
-fn quickstart_binary() -> std::path::PathBuf {
+pub(crate) fn quickstart_binary() -> std::path::PathBuf {
     let exe = std::env::current_exe().unwrap();
     let debug = exe.parent().and_then(|deps| deps.parent()).unwrap();
     let path = debug.join("examples").join("quickstart");
@@ -600,6 +600,7 @@ async fn sigterm_during_a_slow_get_response_answers_it_and_exits_in_time() {
         .env("OPENAI_BASE_URL", fake.base_url())
         .env("OPENAI_API_KEY", "k")
         .env("AGENCY_SHUTDOWN_TIMEOUT", "2s")
+        .env("AGENCY_THREADS", "memory")
         .env_remove("APP_TOKEN")
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -245,14 +245,14 @@ async fn suite(shared: Arc<dyn ThreadStore>) {
 }
 
 /// Removes a SQLite database and its WAL files when dropped, whatever the test did.
-struct TempDb(PathBuf);
+pub(crate) struct TempDb(PathBuf);
 
 impl TempDb {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         TempDb(std::env::temp_dir().join(format!("{}.db", unique("agency-threads-test"))))
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("sqlite://{}", self.0.display())
     }
 }
@@ -282,13 +282,18 @@ async fn sqlite_store_conforms() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_store_conforms() {
+    suite(agency_threads::open(&postgres_url()).await.unwrap()).await;
+}
+
+/// The test Postgres that `tests/services.sh` starts.
+pub(crate) fn postgres_url() -> String {
     let Ok(url) = std::env::var(POSTGRES_URL_VAR) else {
         panic!(
             "{POSTGRES_URL_VAR} is not set: run the tests through tests/services.sh, which \
              starts a throwaway Postgres and sets it (`tests/services.sh cargo test --workspace`)"
         );
     };
-    suite(agency_threads::open(&url).await.unwrap()).await;
+    url
 }
 
 #[tokio::test]

@@ -30,7 +30,7 @@ pids+=($!)
 # command substitution: its subshell would keep the pid from `cleanup`.)
 serve() {
     port=$(free_port)
-    APP_TOKEN="${1:-}" OPENAI_BASE_URL="http://127.0.0.1:$fake_port/v1" OPENAI_API_KEY=fake \
+    APP_TOKEN="${1:-}" AGENCY_THREADS="sqlite://$target_dir/schemathesis-threads-$port.db" OPENAI_BASE_URL="http://127.0.0.1:$fake_port/v1" OPENAI_API_KEY=fake \
         AGENCY_MODEL_MAX_RETRIES=0 RUST_LOG=warn \
         "$target_dir/debug/examples/quickstart" serve --host 127.0.0.1 --port "$port" \
         >"$target_dir/schemathesis-quickstart-$port.log" 2>&1 &
