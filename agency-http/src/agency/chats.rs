@@ -78,6 +78,7 @@ pub struct ChatListQuery {
     #[schemars(range(min = 1, max = 100))]
     pub limit: Option<u32>,
     /// Where the previous page ended: its `next`.
+    #[schemars(regex(pattern = r"^-?[0-9]{1,18}\.[A-Za-z0-9_-]{1,128}$"))]
     pub after: Option<String>,
 }
 

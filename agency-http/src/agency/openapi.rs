@@ -63,12 +63,16 @@ pub(crate) fn add_agency(doc: &mut OpenApiBuilder, state: &AgencyState) {
     let cancel_request = doc.add_type::<CancelRequest>();
     let cancel_answer = doc.add_type::<CancelResponse>();
     doc.add_fixed_schema(METADATA, metadata());
+    let keeps_chats = state.common.threads.is_some();
     let op = Operation {
         route,
         agency: state.template.name(),
     };
+    let mut answered = response("The run's final answer, new messages and usage", &answer);
+    if keeps_chats {
+        answered["links"] = op.chat_links("$response.body#/chat_id");
+    }
     let failed = |what| response(what, names::ERROR_RESPONSE);
-    let keeps_chats = state.common.threads.is_some();
     // With stored chats: an unknown `chat_id` is a 404, a store that does not answer a 503.
     let with_chats = |mut answers: Vec<(&'static str, Value)>| {
         if keeps_chats {
@@ -88,10 +92,7 @@ pub(crate) fn add_agency(doc: &mut OpenApiBuilder, state: &AgencyState) {
         "Get a response",
         Some(&request),
         with_chats(vec![
-            (
-                "200",
-                response("The run's final answer, new messages and usage", &answer),
-            ),
+            ("200", answered),
             ("400", failed("File attachments are not supported")),
             ("403", forbidden()),
             (
@@ -196,13 +197,15 @@ fn add_chats(doc: &mut OpenApiBuilder, op: &Operation<'_>) {
         "description": "The chat id (`chat_id` of an answer)",
         "schema": {"type": "string"},
     }]);
+    let mut page = response("One page of chats", &list);
+    page["links"] = op.chat_links("$response.body#/chats/0/chat_id");
     op.add_read(
         doc,
         ("get", "chats", "list_chats"),
         "The caller's chats, most recently used first",
         Value::Array(parameters),
         vec![
-            ("200", response("One page of chats", &list)),
+            ("200", page),
             (
                 "422",
                 response("An invalid query parameter", names::HTTP_VALIDATION_ERROR),
@@ -286,6 +289,15 @@ impl Operation<'_> {
 }
 
 impl Operation<'_> {
+    /// OpenAPI links from an answer that carries a chat id (at the runtime expression `id`) to
+    /// the routes of that chat.
+    fn chat_links(&self, id: &str) -> Value {
+        json!({
+            "GetChat": {"operationId": format!("{}_get_chat", self.route), "parameters": {"chat_id": id}},
+            "DeleteChat": {"operationId": format!("{}_delete_chat", self.route), "parameters": {"chat_id": id}},
+        })
+    }
+
     /// Adds a route without a body: `(method, endpoint, operation id suffix)`, its parameters
     /// and answers (401 documented when auth is on).
     fn add_read(
