@@ -8,9 +8,9 @@ use agency_core::thread::{ChatKey, ChatRef, ChatSummary, Cursor, PageQuery, Stor
 use agency_core::validate::Validator;
 use agency_core::{Entry, FieldError, Loc};
 use axum::Router;
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{FromRequestParts, Path, RawQuery, State};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use schemars::JsonSchema;
@@ -224,16 +224,23 @@ async fn list(
     Ok(json_response(StatusCode::OK, &body))
 }
 
-async fn show(
-    State(state): State<SharedAgency>,
-    principal: Principal,
-    chat_id: Result<Path<String>, PathRejection>,
-) -> Result<Response, ApiError> {
-    let threads = threads(&state)?;
-    let Ok(Path(chat_id)) = chat_id else {
-        return Err(ApiError::NotFound);
-    };
-    let key = key(&state, &principal, chat_id);
+/// The chat a `chats/{chat_id}` route names, of the caller; an unreadable path is a 404.
+struct ChatOf(Threads, ChatKey);
+
+impl FromRequestParts<SharedAgency> for ChatOf {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &SharedAgency) -> Result<Self, ApiError> {
+        let threads = threads(state)?.clone();
+        let Ok(principal) = Principal::from_request_parts(parts, state).await;
+        let Path(chat_id) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::NotFound)?;
+        Ok(ChatOf(threads, key(state, &principal, chat_id)))
+    }
+}
+
+async fn show(ChatOf(threads, key): ChatOf) -> Result<Response, ApiError> {
     let summary = threads.summary(&key).await.map_err(store_error)?;
     let items = threads.items(&key).await.map_err(store_error)?;
     let (Some(summary), Some(messages)) = (summary, items) else {
@@ -246,16 +253,7 @@ async fn show(
     Ok(json_response(StatusCode::OK, &body))
 }
 
-async fn delete(
-    State(state): State<SharedAgency>,
-    principal: Principal,
-    chat_id: Result<Path<String>, PathRejection>,
-) -> Result<Response, ApiError> {
-    let threads = threads(&state)?;
-    let Ok(Path(chat_id)) = chat_id else {
-        return Err(ApiError::NotFound);
-    };
-    let key = key(&state, &principal, chat_id);
+async fn delete(ChatOf(threads, key): ChatOf) -> Result<Response, ApiError> {
     if threads.delete(&key).await.map_err(store_error)? {
         Ok(StatusCode::NO_CONTENT.into_response())
     } else {
