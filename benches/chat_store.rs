@@ -113,7 +113,7 @@ fn main() {
         .build()
         .expect("a client");
     let warmup = 50;
-    let mut series: Vec<Series> = rt.block_on(async {
+    let (_fake, mut series): (FakeOpenAi, Vec<Series>) = rt.block_on(async {
         let fake = FakeOpenAi::start().await;
         fake.respond_with(|_| Reply::text("Four words in all."));
         let plain = serve(&fake, None).await;
@@ -159,7 +159,7 @@ fn main() {
                 times: Vec::new(),
             });
         }
-        series
+        (fake, series)
     });
 
     let client_rt = tokio::runtime::Builder::new_current_thread()
@@ -175,8 +175,9 @@ fn main() {
                 .body(body);
             async move {
                 let resp = request.send().await.expect("the server answers");
-                assert_eq!(resp.status(), 200);
-                resp.bytes().await.expect("a body");
+                let status = resp.status();
+                let body = resp.bytes().await.expect("a body");
+                assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
             }
         };
         for s in series.iter_mut() {
