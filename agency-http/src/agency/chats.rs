@@ -176,12 +176,14 @@ fn key(state: &SharedAgency, principal: &Principal, id: String) -> ChatKey {
     ChatKey::new(state.route.clone(), principal.name(), id)
 }
 
-/// The chat a request continues, or starts (`"new"`): 404 when it is not the caller's, 422 when
-/// the server keeps no chats.
+/// The chat a request continues, or starts (`"new"`): 422 when the server keeps no chats; with
+/// `check`, 404 at once when it is not the caller's (a stream must know before its first
+/// frame; a run finds out anyway when it loads the chat, before any model call).
 pub(crate) async fn resolve(
     state: &SharedAgency,
     principal: &Principal,
     chat_id: String,
+    check: bool,
 ) -> Result<ChatRef, ApiError> {
     let Some(threads) = state.common.threads.clone() else {
         return Err(ApiError::Validation(vec![FieldError {
@@ -200,6 +202,9 @@ pub(crate) async fn resolve(
         return Ok(ChatRef { threads, key });
     }
     let key = key(state, principal, chat_id);
+    if !check {
+        return Ok(ChatRef { threads, key });
+    }
     match threads.summary(&key).await.map_err(store_error)? {
         Some(_) => Ok(ChatRef { threads, key }),
         None => Err(not_found(&key.id)),

@@ -76,10 +76,12 @@ struct Prepared {
     config: RunConfig,
 }
 
+/// `streaming`: the chat is checked before the run starts (a stream cannot answer 404 later).
 async fn prepare(
     state: &SharedAgency,
     principal: &Principal,
     request: AgencyRequest,
+    streaming: bool,
 ) -> Result<Prepared, ApiError> {
     let AgencyRequest {
         message,
@@ -116,7 +118,7 @@ async fn prepare(
     config.model = common.model.clone();
     config.additional_instructions = additional_instructions;
     let chat = match chat_id {
-        Some(id) => Some(super::chats::resolve(state, principal, id).await?),
+        Some(id) => Some(super::chats::resolve(state, principal, id, streaming).await?),
         None => None,
     };
     config.chat = chat.clone();
@@ -156,7 +158,7 @@ async fn get_response(
     principal: Principal,
     Valid(request): Valid<AgencyRequest>,
 ) -> Result<Response, ApiError> {
-    let p = prepare(&state, &principal, request).await?;
+    let p = prepare(&state, &principal, request, false).await?;
     let namer = p
         .generate_chat_name
         .then(|| (p.input.clone(), p.config.clone()));
@@ -198,7 +200,7 @@ async fn get_response_stream(
     principal: Principal,
     Valid(request): Valid<AgencyRequest>,
 ) -> Response {
-    let p = match prepare(&state, &principal, request).await {
+    let p = match prepare(&state, &principal, request, true).await {
         Ok(p) => p,
         Err(ApiError::Failed { message, status }) if status == StatusCode::BAD_REQUEST => {
             return sse::failure(message);
