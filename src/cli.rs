@@ -49,13 +49,12 @@ pub enum Error {
         source: std::io::Error,
     },
     /// The tokens file (`--tokens-file`) is not valid.
-    #[error("{path}: {source}")]
+    #[error("{path}: {problem}")]
     TokensFile {
         /// The file.
         path: String,
-        /// Which line, and why.
-        #[source]
-        source: TokensFileError,
+        /// Which line, and why (in the message already, so not a `source`).
+        problem: TokensFileError,
     },
     /// The thread store (`--threads`) could not be opened.
     #[error(transparent)]
@@ -323,9 +322,9 @@ impl ServeArgs {
                 path: path.display().to_string(),
                 source,
             })?;
-            let tokens = ApiToken::parse_file(&text).map_err(|source| Error::TokensFile {
+            let tokens = ApiToken::parse_file(&text).map_err(|problem| Error::TokensFile {
                 path: path.display().to_string(),
-                source,
+                problem,
             })?;
             options = options.with_tokens(tokens);
         }

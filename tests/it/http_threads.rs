@@ -575,3 +575,73 @@ async fn wait_until_up(client: &reqwest::Client, base: &str) {
     }
     panic!("the quickstart did not start at {base}");
 }
+
+/// `--tokens-file` on the real binary: each token is its principal, and a bad file stops the
+/// program at startup with the line that is wrong.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_tokens_file_names_the_principals_of_the_quickstart() {
+    use std::process::Stdio;
+
+    let fake = FakeOpenAi::start().await;
+    count_user_messages(&fake);
+    let dir = std::env::temp_dir().join(format!("agency-tokens-{}", uuid_like()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let tokens = dir.join("tokens");
+    std::fs::write(&tokens, format!("# staff\nalice: {ALICE}\nbob:{BOB}\n")).unwrap();
+    let bad = dir.join("bad-tokens");
+    std::fs::write(&bad, format!("alice:{ALICE}\nbob {BOB}\n")).unwrap();
+    let command = |file: &std::path::Path, port: u16| {
+        let mut c = tokio::process::Command::new(crate::safety::quickstart_binary());
+        c.args(["serve", "--host", "127.0.0.1", "--port", &port.to_string()])
+            .arg("--tokens-file")
+            .arg(file)
+            .args(["--threads", "memory"])
+            .env("OPENAI_BASE_URL", fake.base_url())
+            .env("OPENAI_API_KEY", "k")
+            .env_remove("APP_TOKEN")
+            .kill_on_drop(true);
+        c
+    };
+
+    let out = command(&bad, free_port()).output().await.unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("line 2") && stderr.contains("principal:token"),
+        "{stderr}"
+    );
+
+    let port = free_port();
+    let _child = command(&tokens, port)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    wait_until_up(&client, &base).await;
+    let ask = |token: &str, body: Value| {
+        client
+            .post(format!("{base}/demo/get_response"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+    };
+    let mine: Value = ask(ALICE, json!({"message": "Hi", "chat_id": "new"}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = mine["chat_id"].as_str().unwrap();
+    let theirs = ask(BOB, json!({"message": "Hi", "chat_id": id}))
+        .await
+        .unwrap();
+    assert_eq!(theirs.status(), 404);
+    let again = ask(ALICE, json!({"message": "Again", "chat_id": id}))
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 200);
+    let _ = std::fs::remove_dir_all(&dir);
+}
