@@ -94,11 +94,17 @@ impl ApiError {
 
     /// A 422 from errors whose `loc` is relative to the body: `"body"` is put in front of each.
     pub fn invalid_body(errors: Vec<FieldError>) -> Self {
+        ApiError::invalid_in("body", errors)
+    }
+
+    /// A 422 from errors whose `loc` is relative to a part of the request (`"body"`,
+    /// `"query"`, ...): `part` is put in front of each.
+    pub fn invalid_in(part: &str, errors: Vec<FieldError>) -> Self {
         ApiError::Validation(
             errors
                 .into_iter()
                 .map(|mut e| {
-                    e.loc.insert(0, Loc::Key("body".to_owned()));
+                    e.loc.insert(0, Loc::Key(part.to_owned()));
                     e
                 })
                 .collect(),

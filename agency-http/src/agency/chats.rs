@@ -97,20 +97,9 @@ impl ChatListQuery {
         let params: Map<String, Value> = form_urlencoded::parse(query.as_bytes())
             .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
             .collect();
-        let in_query = |errors: Vec<FieldError>| {
-            ApiError::Validation(
-                errors
-                    .into_iter()
-                    .map(|mut e| {
-                        e.loc.insert(0, Loc::Key("query".to_owned()));
-                        e
-                    })
-                    .collect(),
-            )
-        };
         let value = LIST_QUERY
             .validate(Value::Object(params))
-            .map_err(in_query)?;
+            .map_err(|e| ApiError::invalid_in("query", e))?;
         ChatListQuery::deserialize(&value).map_err(|e| ApiError::failed(e.to_string()))
     }
 
