@@ -72,6 +72,10 @@ pub struct ServerOptions {
     /// long (default 30 s), even if a tool ignores the cancellation. An `after_turn` cancel
     /// waits for its stream at most this long too.
     pub shutdown_timeout: Duration,
+    /// Whether a stream's run is cancelled as soon as its client goes away (default `true`, the
+    /// original's behaviour). `false`: the run goes on, every frame recorded, and a client may
+    /// resume it (`GET /{a}/runs/{run_id}/stream`) or cancel it later.
+    pub cancel_on_disconnect: bool,
 }
 
 impl Default for ServerOptions {
@@ -92,6 +96,7 @@ impl Default for ServerOptions {
             run_timeout: DEFAULT_RUN_TIMEOUT,
             tool_timeout: DEFAULT_TOOL_TIMEOUT,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            cancel_on_disconnect: true,
         }
     }
 }
@@ -114,6 +119,7 @@ impl std::fmt::Debug for ServerOptions {
             .field("run_timeout", &self.run_timeout)
             .field("tool_timeout", &self.tool_timeout)
             .field("shutdown_timeout", &self.shutdown_timeout)
+            .field("cancel_on_disconnect", &self.cancel_on_disconnect)
             .finish()
     }
 }
@@ -239,6 +245,12 @@ impl ServerOptions {
     /// Sets the longest a shutdown may take.
     pub fn with_shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = timeout;
+        self
+    }
+
+    /// Sets whether a stream's run is cancelled when its client goes away.
+    pub fn with_cancel_on_disconnect(mut self, cancel: bool) -> Self {
+        self.cancel_on_disconnect = cancel;
         self
     }
 

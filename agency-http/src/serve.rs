@@ -42,6 +42,26 @@ impl Server {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServerError> {
+        let result = self.clone().serve_until(listener, shutdown).await;
+        // Runs that went on without their client end (every run was cancelled) and record their
+        // last frames; what the registry still queues is written out.
+        let detached = self.detached_runs();
+        detached.close();
+        if tokio::time::timeout(FLUSH_WAIT, detached.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("{} detached run(s) did not end in time", detached.len());
+        }
+        self.run_registry().flush(FLUSH_WAIT).await;
+        result
+    }
+
+    async fn serve_until(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServerError> {
         let addr = listener.local_addr().map_err(ServerError::Serve)?;
         self.log_startup(addr);
         self.spawn_chat_expiry();

@@ -17,8 +17,7 @@ use tokio_util::sync::CancellationToken;
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::agency::{
-    AgencyFactory, AgencyState, CancelRegistry, ClientPolicy, Common, InProcessRegistry,
-    SharedAgency,
+    AgencyFactory, AgencyState, ClientPolicy, Common, InProcessRegistry, RunRegistry, SharedAgency,
 };
 use crate::auth::BearerAuth;
 use crate::openapi::{self, OpenApiInfo};
@@ -55,8 +54,10 @@ struct Inner {
     tools: Toolbox,
     agencies: Vec<Agency>,
     options: ServerOptions,
-    registry: Arc<dyn CancelRegistry>,
+    registry: Arc<dyn RunRegistry>,
     threads: Option<Threads>,
+    /// The runs that went on without their client.
+    tracker: tokio_util::task::TaskTracker,
     shutdown: CancellationToken,
     /// Fires when the shutdown deadline passes: what still runs is answered 503.
     deadline: CancellationToken,
@@ -112,9 +113,15 @@ impl Server {
         &self.inner.options
     }
 
-    /// The registry of running streams.
-    pub fn cancel_registry(&self) -> &Arc<dyn CancelRegistry> {
+    /// The registry of streamed runs.
+    pub fn run_registry(&self) -> &Arc<dyn RunRegistry> {
         &self.inner.registry
+    }
+
+    /// The runs that go on without their client (`cancel_on_disconnect` off, or their last
+    /// frames being recorded).
+    pub(crate) fn detached_runs(&self) -> &tokio_util::task::TaskTracker {
+        &self.inner.tracker
     }
 
     /// Where conversations are kept, if they are.
@@ -149,7 +156,7 @@ pub struct ServerBuilder {
     options: ServerOptions,
     client: Option<ClientConfig>,
     model: Option<Arc<dyn Model>>,
-    registry: Option<Arc<dyn CancelRegistry>>,
+    registry: Option<Arc<dyn RunRegistry>>,
     threads: Option<Threads>,
 }
 
@@ -239,8 +246,10 @@ impl ServerBuilder {
         self
     }
 
-    /// Where running streams are registered for cancellation (default: in this process).
-    pub fn cancel_registry(mut self, registry: impl CancelRegistry) -> Self {
+    /// Where streamed runs are registered, for cancel and resume (default:
+    /// [`InProcessRegistry`], this process only). `agency_redis::RedisRegistry` shares them
+    /// between the processes of a fleet.
+    pub fn run_registry(mut self, registry: impl RunRegistry) -> Self {
         self.registry = Some(Arc::new(registry));
         self
     }
@@ -285,11 +294,14 @@ impl ServerBuilder {
             None => Egress::default(),
         };
         let shutdown = CancellationToken::new();
+        let tracker = tokio_util::task::TaskTracker::new();
         let common = Arc::new(Common {
             client: self.client.unwrap_or_else(ClientConfig::from_env),
             policy: ClientPolicy::new(egress, options.allowed_models.clone()),
             model: self.model,
             registry: registry.clone(),
+            cancel_on_disconnect: options.cancel_on_disconnect,
+            tracker: tracker.clone(),
             threads: self.threads.clone(),
             body_limit: options.body_limit,
             run_timeout: options.run_timeout,
@@ -344,6 +356,7 @@ impl ServerBuilder {
                 options,
                 registry,
                 threads: self.threads,
+                tracker,
                 shutdown,
                 deadline,
             }),

@@ -7,7 +7,10 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use agency::http::agency::{CancelOutcome, CancelRegistry, InProcessRegistry};
+use agency::http::agency::{
+    CancelOutcome, Frame as RunFrame, Frames, InProcessRegistry, RunKey, RunRegistry,
+    RunRegistryError,
+};
 use agency::http::{Server, ServerBuilder, ServerOptions};
 use agency::model::ClientConfig;
 use agency::{Agency, Agent, CancelMode, RunControl, Tool, ToolContext, ToolError};
@@ -140,28 +143,46 @@ struct Watched {
     runs: Runs,
 }
 
-impl CancelRegistry for Watched {
-    fn register(&self, agency: &str, run_id: &str, control: RunControl) {
+impl RunRegistry for Watched {
+    fn register<'a>(
+        &'a self,
+        run: &'a RunKey,
+        owner: &'a str,
+        control: RunControl,
+    ) -> BoxFuture<'a, ()> {
         self.runs.0.lock().unwrap().push(control.clone());
-        self.inner.register(agency, run_id, control);
+        self.inner.register(run, owner, control)
     }
 
-    fn finish(&self, agency: &str, run_id: &str, new_messages: Vec<agency::Entry>) {
-        self.inner.finish(agency, run_id, new_messages);
+    fn record(&self, run: &RunKey, frame: RunFrame) {
+        self.inner.record(run, frame);
+    }
+
+    fn finish<'a>(
+        &'a self,
+        run: &'a RunKey,
+        new_messages: Vec<agency::Entry>,
+    ) -> BoxFuture<'a, ()> {
+        self.inner.finish(run, new_messages)
     }
 
     fn cancel<'a>(
         &'a self,
-        agency: &'a str,
-        run_id: &'a str,
+        run: &'a RunKey,
+        owner: &'a str,
         mode: CancelMode,
         wait: Duration,
-    ) -> BoxFuture<'a, Option<CancelOutcome>> {
-        self.inner.cancel(agency, run_id, mode, wait)
+    ) -> BoxFuture<'a, Result<CancelOutcome, RunRegistryError>> {
+        self.inner.cancel(run, owner, mode, wait)
     }
 
-    fn cancel_all(&self) {
-        self.inner.cancel_all();
+    fn follow<'a>(
+        &'a self,
+        run: &'a RunKey,
+        owner: &'a str,
+        after: u64,
+    ) -> BoxFuture<'a, Result<Frames, RunRegistryError>> {
+        self.inner.follow(run, owner, after)
     }
 }
 
@@ -1117,7 +1138,7 @@ async fn cancel_after_turn_lets_the_running_tool_finish() {
         Server::builder()
             .agency(bench_with(vec![hold_tool(registry.runs.clone())]))
             .client(client(fake.base_url()))
-            .cancel_registry(registry.clone())
+            .run_registry(registry.clone())
             .build()
             .unwrap(),
     )

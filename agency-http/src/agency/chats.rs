@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::routes::agency_path;
 use super::state::SharedAgency;
@@ -94,13 +94,7 @@ impl ChatListQuery {
     /// Validates a query string (its values as strings, with pydantic's lax rules) and reads
     /// it; errors have `loc` `["query", name]`. Unknown parameters are ignored.
     pub fn parse(query: &str) -> Result<Self, ApiError> {
-        let params: Map<String, Value> = form_urlencoded::parse(query.as_bytes())
-            .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
-            .collect();
-        let value = LIST_QUERY
-            .validate(Value::Object(params))
-            .map_err(|e| ApiError::invalid_in("query", e))?;
-        ChatListQuery::deserialize(&value).map_err(|e| ApiError::failed(e.to_string()))
+        super::query::parse(&LIST_QUERY, query)
     }
 
     fn page(&self) -> Result<PageQuery, ApiError> {

@@ -1,20 +1,21 @@
 //! Serving agencies: per agency, `get_response`, `get_response_stream` (server-sent events),
-//! `cancel_response_stream` and `get_metadata`, with Agency Swarm's bodies; and, on a server
-//! that keeps conversations, `chats` and `chats/{chat_id}`.
+//! `cancel_response_stream` and `get_metadata`, with Agency Swarm's bodies; `runs/{run_id}/stream`
+//! to resume a stream; and, on a server that keeps conversations, `chats` and `chats/{chat_id}`.
 
-mod cancel;
 mod chats;
 mod client_policy;
 mod frames;
 mod layout;
 mod openapi;
+mod query;
 mod request;
 mod response;
+mod resume;
 mod routes;
+mod runs;
 mod sse;
 mod state;
 
-pub use cancel::{CancelOutcome, CancelRegistry, InProcessRegistry};
 pub use chats::{ChatInfo, ChatList, ChatListQuery, ChatThread, MAX_PAGE, NEW_CHAT};
 pub use client_policy::{ClientPolicy, Refusal};
 pub use frames::event_json;
@@ -23,7 +24,12 @@ pub use request::{
     AgencyRequest, AgencyRequestSchema, CancelRequest, RequestClientConfig, UserMessage,
 };
 pub use response::{AgencyResponse, CancelResponse};
+pub use resume::{LAST_EVENT_ID, ResumeQuery};
 pub use routes::agency_path;
+pub use runs::{
+    CancelOutcome, DEFAULT_KEEP, DEFAULT_LOG_BYTES, DEFAULT_MAX_KEPT, Frame, FrameKind, FrameLog,
+    Frames, InProcessRegistry, RunKey, RunRegistry, RunRegistryError,
+};
 pub use state::AgencyFactory;
 
 pub(crate) use openapi::add_agency as add_to_openapi;

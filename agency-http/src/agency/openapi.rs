@@ -7,6 +7,7 @@ use serde_json::{Map, Value, json};
 use super::chats::{ChatList, ChatListQuery, ChatThread};
 use super::request::CancelRequest;
 use super::response::{AgencyResponse, CancelResponse};
+use super::resume::{LAST_EVENT_ID, ResumeQuery};
 use super::routes::agency_path;
 use super::state::AgencyState;
 use crate::openapi::{OpenApiBuilder, names, response};
@@ -114,7 +115,7 @@ pub(crate) fn add_agency(doc: &mut OpenApiBuilder, state: &AgencyState) {
         ]),
     );
     let events = json!({
-        "description": "Server-sent events: `meta` (the run id), the run's events as `data: {\"data\": ...}`, `messages`, then `end`. A failed run sends an error event before `messages`; a request with file attachments gets one `data: {\"error\": ...}` frame, then `end`.",
+        "description": "Server-sent events: `meta` (the run id), the run's events as `data: {\"data\": ...}`, `messages`, then `end`, each with an `id:` (1 for `meta`, one more per frame: send the last one as `Last-Event-ID` to `runs/{run_id}/stream` to resume). A failed run sends an error event before `messages`; a request with file attachments gets one `data: {\"error\": ...}` frame, then `end`.",
         "content": {"text/event-stream": {"schema": sse_event()}},
     });
     op.add(
@@ -123,7 +124,7 @@ pub(crate) fn add_agency(doc: &mut OpenApiBuilder, state: &AgencyState) {
         "Stream a response",
         Some(&request),
         with_chats(vec![
-            ("200", events),
+            ("200", events.clone()),
             ("403", forbidden()),
             ("500", failed("The agency could not be built")),
             (
@@ -149,8 +150,13 @@ pub(crate) fn add_agency(doc: &mut OpenApiBuilder, state: &AgencyState) {
                 "404",
                 response("No such run is streaming", names::HTTP_ERROR),
             ),
+            (
+                "503",
+                failed("The shared run registry (Redis) is unavailable"),
+            ),
         ],
     );
+    add_resume(doc, &op, events);
     op.add(
         doc,
         "get_metadata",
@@ -177,21 +183,7 @@ fn add_chats(doc: &mut OpenApiBuilder, op: &Operation<'_>) {
         )
     };
     let missing = || response("No such chat is the caller's", names::HTTP_ERROR);
-    let query = ChatListQuery::schema();
-    let parameters: Vec<Value> = ["limit", "after"]
-        .iter()
-        .filter_map(|name| {
-            let mut schema = query.pointer(&format!("/properties/{name}"))?.clone();
-            let description = schema
-                .as_object_mut()
-                .and_then(|o| o.remove("description"))
-                .unwrap_or_default();
-            Some(json!({
-                "name": name, "in": "query", "required": false,
-                "description": description, "schema": schema,
-            }))
-        })
-        .collect();
+    let parameters = query_parameters(ChatListQuery::schema(), &["limit", "after"]);
     let chat_id = json!([{
         "name": "chat_id", "in": "path", "required": true,
         "description": "The chat id (`chat_id` of an answer)",
@@ -239,6 +231,81 @@ fn add_chats(doc: &mut OpenApiBuilder, op: &Operation<'_>) {
             ),
             ("404", missing()),
             ("503", unavailable()),
+        ],
+    );
+}
+
+/// The query parameters of a query type's `schema`, by name (their descriptions moved out of the
+/// schemas).
+fn query_parameters(schema: &Value, names: &[&str]) -> Vec<Value> {
+    names
+        .iter()
+        .filter_map(|name| {
+            let mut schema = schema.pointer(&format!("/properties/{name}"))?.clone();
+            let description = schema
+                .as_object_mut()
+                .and_then(|o| o.remove("description"))
+                .unwrap_or_default();
+            Some(json!({
+                "name": name, "in": "query", "required": false,
+                "description": description, "schema": schema,
+            }))
+        })
+        .collect()
+}
+
+/// `GET /{a}/runs/{run_id}/stream`: a stream resumed after `Last-Event-ID`.
+fn add_resume(doc: &mut OpenApiBuilder, op: &Operation<'_>, events: Value) {
+    let mut parameters = vec![json!({
+        "name": "run_id", "in": "path", "required": true,
+        "description": "The run id (`run_id` of the stream's `meta` frame)",
+        "schema": {"type": "string"},
+    })];
+    parameters.extend(query_parameters(ResumeQuery::schema(), &["last_event_id"]));
+    parameters.push(json!({
+        "name": LAST_EVENT_ID, "in": "header", "required": false,
+        "description": "The `id:` of the last frame the client got (an `EventSource` sends it when it reconnects); the frames after it are sent",
+        "schema": {"type": "string", "pattern": "^[0-9]{1,15}$"},
+    }));
+    let mut resumed = events;
+    resumed["description"] = json!(
+        "The run's frames after the one named, exactly once and in order, as they come, up to `end` (the same frames, with the same ids, as the stream that started the run)"
+    );
+    op.add_read(
+        doc,
+        ("get", "runs/{run_id}/stream", "resume_stream"),
+        "Resume a stream after its last frame",
+        Value::Array(parameters),
+        vec![
+            ("200", resumed),
+            (
+                "404",
+                response(
+                    "No such run is the caller's (or it ended long ago)",
+                    names::HTTP_ERROR,
+                ),
+            ),
+            (
+                "410",
+                response(
+                    "The frames after the one named are no longer kept",
+                    names::HTTP_ERROR,
+                ),
+            ),
+            (
+                "422",
+                response(
+                    "An invalid Last-Event-ID or last_event_id",
+                    names::HTTP_VALIDATION_ERROR,
+                ),
+            ),
+            (
+                "503",
+                response(
+                    "The shared run registry (Redis) is unavailable",
+                    names::ERROR_RESPONSE,
+                ),
+            ),
         ],
     );
 }

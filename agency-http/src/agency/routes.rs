@@ -11,9 +11,9 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
-use super::cancel::Ticket;
 use super::request::{AgencyRequest, CancelRequest};
 use super::response::{AgencyResponse, CancelResponse};
+use super::runs::RunKey;
 use super::sse;
 use super::state::SharedAgency;
 use crate::body::JsonObject;
@@ -37,6 +37,7 @@ pub(crate) fn router(state: SharedAgency) -> Router {
         .route(&path("get_response_stream"), post(get_response_stream))
         .route(&path("cancel_response_stream"), post(cancel))
         .route(&path("get_metadata"), get(metadata))
+        .route(&path("runs/{run_id}/stream"), get(super::resume::resume))
         .with_state(state)
         .merge(chats)
 }
@@ -207,18 +208,12 @@ async fn get_response_stream(
         }
         Err(e) => return e.into_response(),
     };
-    let run_id = uuid::Uuid::new_v4().to_string();
-    let control = p.config.control.clone();
-    state
-        .common
+    let key = RunKey::new(state.route.clone(), uuid::Uuid::new_v4().to_string());
+    let common = &state.common;
+    common
         .registry
-        .register(&state.route, &run_id, control);
-    let ticket = Ticket {
-        registry: state.common.registry.clone(),
-        agency: state.route.clone(),
-        run_id,
-        finished: false,
-    };
+        .register(&key, principal.name(), p.config.control.clone())
+        .await;
     // The name is asked for once the run has ended, when the run's control has fired (its
     // stream is gone): the naming call gets a control of its own.
     let namer: sse::Namer = p.generate_chat_name.then(|| {
@@ -230,33 +225,35 @@ async fn get_response_stream(
     let run = p
         .agency
         .run_streamed(p.input, p.recipient.as_deref(), p.config);
-    sse::response(run, ticket, namer, p.chat)
+    sse::response(
+        run,
+        sse::Started {
+            registry: common.registry.clone(),
+            key,
+            namer,
+            chat: p.chat,
+            cancel_on_disconnect: common.cancel_on_disconnect,
+            tracker: common.tracker.clone(),
+        },
+    )
 }
 
 async fn cancel(
     State(state): State<SharedAgency>,
+    principal: Principal,
     Valid(request): Valid<CancelRequest>,
 ) -> Result<Response, ApiError> {
     let mode = request.cancel_mode.unwrap_or_default();
-    let outcome = state
-        .common
+    let key = RunKey::new(state.route.clone(), request.run_id);
+    let common = &state.common;
+    let outcome = common
         .registry
-        .cancel(
-            &state.route,
-            &request.run_id,
-            mode,
-            state.common.cancel_wait,
-        )
+        .cancel(&key, principal.name(), mode, common.cancel_wait)
         .await
-        .ok_or_else(|| {
-            ApiError::detail(
-                StatusCode::NOT_FOUND,
-                format!("Run '{}' not found or already completed", request.run_id),
-            )
-        })?;
+        .map_err(|e| super::resume::registry_error(&key.run_id, e, " or already completed"))?;
     let answer = CancelResponse {
         ok: true,
-        run_id: request.run_id,
+        run_id: key.run_id,
         cancelled: true,
         cancel_mode: mode,
         new_messages: outcome.new_messages,

@@ -1,18 +1,22 @@
-//! `get_response_stream`: the run as server-sent events.
+//! `get_response_stream`: the run as server-sent events, each frame recorded in the run registry
+//! under its `id:` so that a client that reconnects gets what it missed.
 
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration;
 
-use agency_core::{RunFailure, RunOutput, RunStream, Usage};
+use agency_core::thread::ChatRef;
+use agency_core::{CancelMode, RunFailure, RunOutput, RunStream, Usage};
 use axum::http::HeaderValue;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures::future::BoxFuture;
-use futures::{Stream, StreamExt};
+use futures::{FutureExt, Stream, StreamExt};
 use serde_json::{Value, json};
+use tokio::task::JoinHandle;
+use tokio_util::task::TaskTracker;
 
-use super::cancel::Ticket;
-use agency_core::thread::ChatRef;
+use super::runs::{Frame, FrameKind, RunKey, RunRegistry};
 
 /// How often an idle stream sends a keep-alive comment.
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -20,70 +24,166 @@ pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
 /// Names the conversation once the run has ended (`generate_chat_name`): the name and the cost.
 pub(crate) type Namer = Option<BoxFuture<'static, Option<(String, Usage)>>>;
 
-/// What the stream needs once the run has ended.
-struct After {
-    ticket: Ticket,
-    namer: Namer,
-    chat: Option<ChatRef>,
+/// A run whose stream starts: where its frames go, and what follows its end.
+pub(crate) struct Started {
+    pub registry: Arc<dyn RunRegistry>,
+    pub key: RunKey,
+    pub namer: Namer,
+    pub chat: Option<ChatRef>,
+    /// Cancel the run when its client goes away (else it runs on, recorded, to be resumed).
+    pub cancel_on_disconnect: bool,
+    /// Where a run whose client left goes on (the server waits for them at shutdown).
+    pub tracker: TaskTracker,
 }
 
-enum State {
-    Start(RunStream, After),
-    Running(RunStream, After),
-    End,
+/// The run and what its stream needs; dropped before the run's end (the client went away), it
+/// lets the run go on in a task of its own (cancelled first when so configured), so that its
+/// last frames are recorded and the registry learns its end.
+struct Pump {
+    run: Option<RunStream>,
+    started: Option<Started>,
+    next_id: u64,
+}
+
+impl Pump {
+    fn frame(&mut self, kind: FrameKind, data: String) -> Frame {
+        let frame = Frame::new(self.next_id, kind, data);
+        self.next_id += 1;
+        if let Some(s) = &self.started {
+            s.registry.record(&s.key, frame.clone());
+        }
+        frame
+    }
+
+    /// Takes the run out to finish it in a task; its `messages` and `end` frames come back.
+    fn finish(&mut self) -> Option<JoinHandle<Option<[Frame; 2]>>> {
+        let (run, started) = (self.run.take()?, self.started.take()?);
+        let tracker = started.tracker.clone();
+        Some(tracker.spawn(finish(run, started, self.next_id)))
+    }
+}
+
+impl Drop for Pump {
+    fn drop(&mut self) {
+        let (Some(run), Some(started)) = (&self.run, &self.started) else {
+            return;
+        };
+        if started.cancel_on_disconnect {
+            run.control().cancel(CancelMode::Immediate);
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let tracker = started.tracker.clone();
+        let mut rest = Pump {
+            run: self.run.take(),
+            started: self.started.take(),
+            next_id: self.next_id,
+        };
+        tracker.spawn_on(async move { rest.drain().await }, &runtime);
+    }
+}
+
+impl Pump {
+    /// The next event of the run as a frame; `None` once the run has no more.
+    async fn next_event(&mut self) -> Option<Frame> {
+        let event = self.run.as_mut()?.next().await?;
+        Some(self.frame(FrameKind::Event, super::frames::event_frame(&event)))
+    }
+
+    /// Records the rest of the run, with no client.
+    async fn drain(&mut self) {
+        while self.next_event().await.is_some() {}
+        if let Some(task) = self.finish() {
+            let _ = task.await;
+        }
+    }
+}
+
+enum Step {
+    Start(Pump),
+    Running(Pump),
+    Finishing(JoinHandle<Option<[Frame; 2]>>),
+    End(Frame),
     Done,
 }
 
-/// The SSE response for a started run: `meta`, the run's events, `messages`, `end`.
-///
-/// Dropping the body (the client went away) drops the run stream, which cancels the run at once.
-pub(crate) fn response(
-    run: RunStream,
-    ticket: Ticket,
-    namer: Namer,
-    chat: Option<ChatRef>,
-) -> Response {
-    let run_id = ticket.run_id.clone();
-    let after = After {
-        ticket,
-        namer,
-        chat,
+/// The SSE response for a started run: `meta`, the run's events, `messages`, `end`, each with
+/// its `id:`.
+pub(crate) fn response(run: RunStream, started: Started) -> Response {
+    let pump = Pump {
+        run: Some(run),
+        started: Some(started),
+        next_id: 1,
     };
-    let events = futures::stream::unfold(State::Start(run, after), move |state| {
-        let run_id = run_id.clone();
-        async move {
-            match state {
-                State::Start(run, after) => {
-                    let mut meta = json!({"run_id": run_id});
-                    if let Some(chat) = &after.chat {
-                        meta["chat_id"] = Value::String(chat.key.id.clone());
-                    }
-                    let meta = Event::default().event("meta").data(meta.to_string());
-                    Some((meta, State::Running(run, after)))
+    let frames = futures::stream::unfold(Step::Start(pump), |step| async move {
+        match step {
+            Step::Start(mut pump) => {
+                let Some(s) = &pump.started else {
+                    return None;
+                };
+                let mut meta = json!({"run_id": s.key.run_id});
+                if let Some(chat) = &s.chat {
+                    meta["chat_id"] = Value::String(chat.key.id.clone());
                 }
-                State::Running(mut run, after) => match run.next().await {
-                    Some(event) => {
-                        let frame = Event::default().data(super::frames::event_frame(&event));
-                        Some((frame, State::Running(run, after)))
-                    }
-                    None => Some((finish(run, after, &run_id).await, State::End)),
-                },
-                State::End => Some((Event::default().event("end").data("[DONE]"), State::Done)),
-                State::Done => None,
+                let frame = pump.frame(FrameKind::Meta, meta.to_string());
+                Some((frame, Step::Running(pump)))
             }
+            Step::Running(mut pump) => match pump.next_event().await {
+                Some(frame) => Some((frame, Step::Running(pump))),
+                None => next_of(Step::Finishing(pump.finish()?)).await,
+            },
+            step => next_of(step).await,
         }
     });
-    sse(events)
+    sse(frames.map(|frame| frame.event()))
 }
 
-/// The `messages` frame, once the run has ended (with the chat name of a completed run when
-/// asked for); the registry learns the items too.
-async fn finish(run: RunStream, after: After, run_id: &str) -> Event {
-    let After {
-        mut ticket,
+/// The frames after the run's events: `messages` then `end`.
+async fn next_of(step: Step) -> Option<(Frame, Step)> {
+    match step {
+        Step::Finishing(task) => match task.await {
+            Ok(Some([messages, end])) => Some((messages, Step::End(end))),
+            _ => None,
+        },
+        Step::End(end) => Some((end, Step::Done)),
+        _ => None,
+    }
+}
+
+/// Ends the run: its `messages` frame (with the chat name of a completed run when asked for) and
+/// `end`, both recorded; then the registry learns the end. A panic on the way still ends the
+/// run in the registry (and the stream without those frames).
+async fn finish(run: RunStream, started: Started, next_id: u64) -> Option<[Frame; 2]> {
+    let (registry, key) = (started.registry.clone(), started.key.clone());
+    let frames = std::panic::AssertUnwindSafe(last_frames(run, started, next_id))
+        .catch_unwind()
+        .await;
+    match frames {
+        Ok((frames, new_messages)) => {
+            registry.finish(&key, new_messages).await;
+            Some(frames)
+        }
+        Err(_) => {
+            tracing::error!(agency = %key.agency, run_id = %key.run_id, "ending a stream panicked");
+            registry.finish(&key, Vec::new()).await;
+            None
+        }
+    }
+}
+
+async fn last_frames(
+    run: RunStream,
+    started: Started,
+    next_id: u64,
+) -> ([Frame; 2], Vec<agency_core::Entry>) {
+    let Started {
+        registry,
+        key,
         namer,
         chat,
-    } = after;
+        ..
+    } = started;
     let mut result = run.finish().await;
     let mut chat_name = None;
     if let (Ok(out), Some(namer)) = (&mut result, namer)
@@ -93,7 +193,7 @@ async fn finish(run: RunStream, after: After, run_id: &str) -> Event {
         out.usage.add(&cost);
         chat_name = Some(name);
     }
-    let mut body = messages_frame(run_id, &result);
+    let mut body = messages_frame(&key.run_id, &result);
     if let Some(chat) = &chat {
         body["chat_id"] = Value::String(chat.key.id.clone());
         if let Some(name) = &chat_name {
@@ -103,12 +203,20 @@ async fn finish(run: RunStream, after: After, run_id: &str) -> Event {
     if let Some(name) = chat_name {
         body["chat_name"] = Value::String(name);
     }
+    let messages = Frame::new(next_id, FrameKind::Messages, body.to_string());
+    let end = Frame::new(next_id + 1, FrameKind::End, "[DONE]");
+    registry.record(&key, messages.clone());
+    registry.record(&key, end.clone());
     let new_messages = match result {
         Ok(out) => out.new_items,
         Err(failure) => failure.new_items,
     };
-    ticket.finish(new_messages);
-    Event::default().event("messages").data(body.to_string())
+    ([messages, end], new_messages)
+}
+
+/// The frames of a resumed stream.
+pub(crate) fn resumed(frames: super::runs::Frames) -> Response {
+    sse(frames.map(|frame| frame.event()))
 }
 
 /// A stream that only says why the run could not start, then ends.

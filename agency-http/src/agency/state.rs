@@ -10,8 +10,8 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::ClientPolicy;
-use super::cancel::CancelRegistry;
 use super::request::AgencyRequestSchema;
+use super::runs::RunRegistry;
 use crate::body::BodyLimit;
 
 /// Makes a fresh agency for each request, so requests share no mutable state.
@@ -43,7 +43,12 @@ pub(crate) struct Common {
     pub policy: ClientPolicy,
     /// A model back end to use instead of OpenAI.
     pub model: Option<Arc<dyn Model>>,
-    pub registry: Arc<dyn CancelRegistry>,
+    /// Where streamed runs are registered (cancel, resume).
+    pub registry: Arc<dyn RunRegistry>,
+    /// Whether a stream's run is cancelled when its client goes away.
+    pub cancel_on_disconnect: bool,
+    /// The runs that go on without their client: the server waits for them at shutdown.
+    pub tracker: tokio_util::task::TaskTracker,
     /// Where chats are kept, when they are.
     pub threads: Option<agency_core::thread::Threads>,
     pub body_limit: usize,
