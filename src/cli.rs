@@ -4,10 +4,12 @@ mod chat;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::http::agency::RunRegistry;
 use crate::http::{
     ApiToken, DEFAULT_APP_TOKEN_ENV, DEFAULT_BODY_LIMIT, Server, ServerError, ServerOptions,
     TokensFileError,
@@ -59,6 +61,9 @@ pub enum Error {
     /// The thread store (`--threads`) could not be opened.
     #[error(transparent)]
     Threads(#[from] crate::thread::OpenError),
+    /// `--redis` is not a Redis URL, or this binary was built without the `redis` feature.
+    #[error("--redis: {0}")]
+    Redis(String),
     /// The command line was wrong (the message is clap's, with usage).
     #[error("{0}")]
     Usage(String),
@@ -144,7 +149,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve the tools over HTTP (the default).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Write a document describing the tools.
     #[command(subcommand)]
     Export(Export),
@@ -266,6 +271,14 @@ struct ServeArgs {
     /// Delete chats idle for longer than this (`30d`, `12h`); default: keep them.
     #[arg(long, env = "AGENCY_CHAT_TTL", value_parser = duration, global = true)]
     chat_ttl: Option<Duration>,
+    /// A Redis shared by every process of the service (`redis://host:6379`): a cancel or a
+    /// stream resume may then reach any process. Default: each process on its own.
+    #[arg(long, env = "AGENCY_REDIS", global = true)]
+    redis: Option<String>,
+    /// Cancel a stream's run when its client goes away (`false`: the run goes on and can be
+    /// resumed at `GET /{a}/runs/{run_id}/stream`, or cancelled later).
+    #[arg(long, env = "AGENCY_CANCEL_ON_DISCONNECT", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    cancel_on_disconnect: bool,
 }
 
 /// A duration on the command line: `30s`, `2m`, `1h 30m`, `500ms`, or a number of seconds.
@@ -307,7 +320,8 @@ impl ServeArgs {
             .with_body_limit(self.body_limit)
             .with_run_timeout(self.run_timeout)
             .with_tool_timeout(self.tool_timeout)
-            .with_shutdown_timeout(self.shutdown_timeout);
+            .with_shutdown_timeout(self.shutdown_timeout)
+            .with_cancel_on_disconnect(self.cancel_on_disconnect);
         if let Some(url) = &self.server_url {
             options = options.with_server_url(url.clone());
         }
@@ -342,6 +356,36 @@ impl ServeArgs {
         let store = crate::thread::open(self.threads.trim()).await?;
         Ok(Some(Threads::from(store)))
     }
+
+    /// The `--redis` run registry, if one is named.
+    async fn registry(&self) -> Result<Option<Arc<dyn RunRegistry>>> {
+        let Some(url) = self
+            .redis
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+        else {
+            return Ok(None);
+        };
+        #[cfg(feature = "redis")]
+        {
+            let registry = crate::redis::RedisRegistry::connect(url)
+                .await
+                .map_err(|e| Error::Redis(e.to_string()))?;
+            tracing::info!(
+                "streams are shared through Redis at {}",
+                crate::thread::redact(url)
+            );
+            Ok(Some(Arc::new(registry)))
+        }
+        #[cfg(not(feature = "redis"))]
+        {
+            let _ = url;
+            Err(Error::Redis(
+                "this program was built without the `redis` feature of agency".to_owned(),
+            ))
+        }
+    }
 }
 
 /// Runs the command line of a program that defines tools with `#[tool]` and agencies with
@@ -351,7 +395,8 @@ impl ServeArgs {
 ///   `/redoc`;
 ///   `--host`, `--port`, `--app-token-env`, `--cors-origins`, `--body-limit`, `--server-url`,
 ///   `--allowed-base-urls`, `--allowed-models`, `--run-timeout`, `--tool-timeout`,
-///   `--shutdown-timeout`, `--threads`, `--tokens-file`, `--chat-ttl` (or the `AGENCY_*`
+///   `--shutdown-timeout`, `--threads`, `--tokens-file`, `--chat-ttl`, `--redis`,
+///   `--cancel-on-disconnect` (or the `AGENCY_*`
 ///   environment variables);
 /// - `export openapi [--url URL] [--title T] [-o FILE]`: the OpenAPI document the server serves;
 /// - `export tools [--format responses|chat] [-o FILE]`: the OpenAI tool definitions;
@@ -483,17 +528,26 @@ fn init_tracing_to_stderr() {
         .try_init();
 }
 
-fn server(options: ServerOptions, threads: Option<Threads>) -> Result<Server> {
+fn server(
+    options: ServerOptions,
+    threads: Option<Threads>,
+    registry: Option<Arc<dyn RunRegistry>>,
+) -> Result<Server> {
     let mut builder = Server::builder().discover().options(options);
     if let Some(threads) = threads {
         builder = builder.threads(threads);
+    }
+    if let Some(registry) = registry {
+        builder = builder.run_registry(registry);
     }
     Ok(builder.build()?)
 }
 
 async fn serve(args: &ServeArgs) -> Result<()> {
     let options = args.options()?;
-    server(options, args.threads().await?)?.serve().await?;
+    server(options, args.threads().await?, args.registry().await?)?
+        .serve()
+        .await?;
     Ok(())
 }
 
@@ -561,7 +615,7 @@ fn export(export: Export, args: &ServeArgs) -> Result<()> {
             // depend only on whether it keeps chats.
             let keeps_chats = !args.threads.trim().eq_ignore_ascii_case("none");
             let threads = keeps_chats.then(|| Threads::new(InMemoryThreadStore::default()));
-            let server = server(options, threads)?;
+            let server = server(options, threads, None)?;
             (pretty(server.openapi()), output)
         }
         Export::Tools { format, output } => {

@@ -97,6 +97,10 @@ pub use agency_core::__private::schemars;
 
 /// The HTTP server: routes, OpenAPI document, docs pages, auth, CORS.
 pub use agency_http as http;
+/// Many processes, one service: the Redis run registry (cancel and resume streams across
+/// server processes; `--redis`).
+#[cfg(feature = "redis")]
+pub use agency_redis as redis;
 
 /// The items most programs need: `use agency::prelude::*;`.
 pub mod prelude {

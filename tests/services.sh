@@ -6,8 +6,10 @@
 #
 # Services: a throwaway Postgres (a fresh cluster in a temporary folder, listening on 127.0.0.1
 # only, on a free port, trusting local connections), whose URL the tests read from
-# AGENCY_TEST_POSTGRES_URL. Everything it starts and writes is gone when it exits, whether the
-# command passed, failed or was interrupted.
+# AGENCY_TEST_POSTGRES_URL; and a throwaway Redis (no persistence, 127.0.0.1, a free port),
+# AGENCY_TEST_REDIS_URL (tests that stop and restart Redis start their own redis-server, from
+# PATH). Everything it starts and writes is gone when it exits, whether the command passed,
+# failed or was interrupted.
 set -euo pipefail
 
 if [ "$#" -eq 0 ]; then
@@ -47,6 +49,21 @@ if ! PG_BIN=$(pg_bin); then
   PG_BIN=$(pg_bin) || { say "no initdb/pg_ctl after installing postgresql"; exit 1; }
 fi
 
+# --- Redis: on PATH, or installed from Debian's packages (without the service it would start).
+if ! command -v redis-server >/dev/null 2>&1; then
+  say "installing Redis (Debian's redis-server)"
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  # policy-rc.d keeps the package from starting a server of its own on port 6379.
+  printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+  $sudo chmod +x /usr/sbin/policy-rc.d
+  $sudo apt-get update -qq >/dev/null
+  $sudo apt-get install -y -qq redis-server >/dev/null
+  $sudo rm -f /usr/sbin/policy-rc.d
+  command -v redis-server >/dev/null 2>&1 || { say "no redis-server after installing it"; exit 1; }
+fi
+
 # --- A fresh cluster in a temporary folder. initdb refuses to run as root: then the server
 # runs as the postgres user (which Debian's package creates).
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/agency-services.XXXXXX")
@@ -64,6 +81,7 @@ else
 fi
 
 stop_services() {
+  if [ -n "${REDIS_PID:-}" ]; then kill -TERM "$REDIS_PID" 2>/dev/null || true; wait "$REDIS_PID" 2>/dev/null || true; fi
   if [ -f "$DATA/postmaster.pid" ]; then
     if ! as_pg "$PG_BIN/pg_ctl" -D "$DATA" -m immediate -w -t 30 stop >/dev/null 2>&1; then
       # pg_ctl could not stop it: end the server by its pid (its first line).
@@ -114,6 +132,33 @@ DB=agency_test
 "$PG_BIN/createdb" -h 127.0.0.1 -p "$PORT" -U agency "$DB"
 export AGENCY_TEST_POSTGRES_URL="postgres://agency@127.0.0.1:$PORT/$DB"
 say "Postgres on 127.0.0.1:$PORT ($AGENCY_TEST_POSTGRES_URL)"
+
+# --- Redis on a free port (a few tries, as for Postgres).
+REDIS_PID=""
+for _ in 1 2 3 4 5; do
+  RPORT=$(free_port)
+  redis-server --bind 127.0.0.1 --port "$RPORT" --save '' --appendonly no --daemonize no \
+    --dir "$TMP" --logfile "$TMP/redis.log" &
+  REDIS_PID=$!
+  for _ in $(seq 1 50); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$RPORT") 2>/dev/null; then break; fi
+    sleep 0.1
+  done
+  if kill -0 "$REDIS_PID" 2>/dev/null && (exec 3<>"/dev/tcp/127.0.0.1/$RPORT") 2>/dev/null; then
+    break
+  fi
+  REDIS_PID=""
+done
+if [ -z "$REDIS_PID" ]; then
+  say "Redis did not start; its log:"
+  cat "$TMP/redis.log" >&2 || true
+  exit 1
+fi
+export AGENCY_TEST_REDIS_URL="redis://127.0.0.1:$RPORT"
+say "Redis on 127.0.0.1:$RPORT"
+
+# Hundreds of concurrent streams need more descriptors than a default soft limit of 1024.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 # --- The command; the trap stops the services, and the command's status is the script's.
 status=0

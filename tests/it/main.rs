@@ -6,6 +6,7 @@ mod agents;
 mod chat_servers;
 mod cli;
 mod fake_openai;
+mod fleet;
 mod http_agency;
 mod http_schemas;
 mod http_threads;
