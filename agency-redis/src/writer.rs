@@ -154,6 +154,9 @@ impl Queue {
     }
 }
 
+/// How long the writer waits, once woken, for more writes to batch.
+const LINGER: Duration = Duration::from_millis(2);
+
 /// A batch: one call per run, in the order the runs first appear.
 #[derive(Default)]
 pub(crate) struct Batch {
@@ -227,6 +230,8 @@ pub(crate) async fn run(
                 () = stop.cancelled() => return,
                 () = shared.queue.wake.notified() => {}
             }
+            // A moment for more frames to join the batch: one script call then writes many.
+            tokio::time::sleep(LINGER).await;
         }
         batch.add(shared.queue.take());
         if batch.calls.is_empty() {

@@ -365,11 +365,7 @@ struct OwnRedis {
 
 impl OwnRedis {
     fn start() -> OwnRedis {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = crate::http_threads::free_port();
         let dir = std::env::temp_dir().join(format!("agency-redis-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).unwrap();
         let mut redis = OwnRedis {
@@ -516,4 +512,72 @@ async fn five_hundred_concurrent_streams_with_redis() {
         let run = run_id(frames);
         assert_eq!(&Frames::of(b.resume(&run, &[]).await).rest().await, frames);
     }
+}
+
+/// Two real server processes (the quickstart binary, `--redis`) on one Redis: a stream that
+/// leaves A resumes on B; a stream on A is cancelled through B.
+#[cfg(unix)]
+#[tokio::test]
+async fn two_quickstart_processes_share_runs_through_redis() {
+    let fake = FakeOpenAi::start().await;
+    // The binary uses the default key prefix: its run ids are its own anyway.
+    let url = redis_url();
+    let spawn = || {
+        let port = crate::http_threads::free_port();
+        let child = tokio::process::Command::new(crate::safety::quickstart_binary())
+            .args(["serve", "--host", "127.0.0.1", "--port", &port.to_string()])
+            .env("AGENCY_REDIS", &url)
+            .env("AGENCY_CANCEL_ON_DISCONNECT", "false")
+            .env("AGENCY_THREADS", "memory")
+            .env("OPENAI_BASE_URL", fake.base_url())
+            .env("OPENAI_API_KEY", "k")
+            .env_remove("APP_TOKEN")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        (child, format!("http://127.0.0.1:{port}"))
+    };
+    let ((_a, a), (_b, b)) = (spawn(), spawn());
+    let client = reqwest::Client::new();
+    crate::http_threads::wait_until_up(&client, &a).await;
+    crate::http_threads::wait_until_up(&client, &b).await;
+    let open = |base: &str| {
+        client
+            .post(format!("{base}/demo/get_response_stream"))
+            .json(&json!({"message": "hi"}))
+            .send()
+    };
+
+    fake.push(Reply::text(lorem(40)).chunk_delay(CHUNK));
+    let mut stream = Frames::of(open(&a).await.unwrap());
+    let mut seen = stream.until(|f| f.delta().is_some()).await;
+    let run = run_id(&seen);
+    drop(stream);
+    let last = seen.last().unwrap().id.to_string();
+    let resumed = client
+        .get(format!("{b}/demo/runs/{run}/stream"))
+        .header("last-event-id", last)
+        .send()
+        .await
+        .unwrap();
+    seen.extend(Frames::of(resumed).rest().await);
+    assert_whole(&seen);
+    assert_eq!(text(&seen), lorem(40));
+
+    fake.push(Reply::text(lorem(200)).chunk_delay(CHUNK));
+    let mut stream = Frames::of(open(&a).await.unwrap());
+    let seen = stream.until(|f| f.delta().is_some()).await;
+    let run = run_id(&seen);
+    let cancelled = client
+        .post(format!("{b}/demo/cancel_response_stream"))
+        .json(&json!({"run_id": run}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cancelled.status(), StatusCode::OK);
+    let rest = stream.rest().await;
+    assert_eq!(rest[rest.len() - 2].json()["cancelled"], true);
+    assert!(fake.wait_for_dropped_streams(1, READ_WAIT).await);
 }

@@ -556,12 +556,12 @@ fn uuid_like() -> String {
         .replace(|c: char| !c.is_ascii_alphanumeric(), "")
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     l.local_addr().unwrap().port()
 }
 
-async fn wait_until_up(client: &reqwest::Client, base: &str) {
+pub(crate) async fn wait_until_up(client: &reqwest::Client, base: &str) {
     for _ in 0..300 {
         if client
             .get(format!("{base}/openapi.json"))

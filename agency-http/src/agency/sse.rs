@@ -43,6 +43,9 @@ struct Pump {
     run: Option<RunStream>,
     started: Option<Started>,
     next_id: u64,
+    /// Already the task a dropped stream left its run to: dropped itself (the runtime shuts
+    /// down), it lets the run go.
+    detached: bool,
 }
 
 impl Pump {
@@ -65,7 +68,7 @@ impl Pump {
 
 impl Drop for Pump {
     fn drop(&mut self) {
-        let (Some(run), Some(started)) = (&self.run, &self.started) else {
+        let (Some(run), Some(started), false) = (&self.run, &self.started, self.detached) else {
             return;
         };
         if started.cancel_on_disconnect {
@@ -79,6 +82,7 @@ impl Drop for Pump {
             run: self.run.take(),
             started: self.started.take(),
             next_id: self.next_id,
+            detached: true,
         };
         tracker.spawn_on(async move { rest.drain().await }, &runtime);
     }
@@ -115,6 +119,7 @@ pub(crate) fn response(run: RunStream, started: Started) -> Response {
         run: Some(run),
         started: Some(started),
         next_id: 1,
+        detached: false,
     };
     let frames = futures::stream::unfold(Step::Start(pump), |step| async move {
         match step {
