@@ -133,9 +133,11 @@ async fn serve(fake: &FakeOpenAi, registry: Arc<dyn RunRegistry>) -> String {
     format!("http://{addr}/bench/get_response_stream")
 }
 
-/// One stream read to its end: the time it took and its frame count.
-async fn stream(client: &reqwest::Client, url: &str) -> (Duration, usize) {
-    let start = Instant::now();
+/// Opens a stream: its events.
+async fn open(
+    client: &reqwest::Client,
+    url: &str,
+) -> impl futures::Stream<Item = Result<eventsource_stream::Event, impl std::error::Error>> {
     let resp = client
         .post(url)
         .header("content-type", "application/json")
@@ -143,7 +145,13 @@ async fn stream(client: &reqwest::Client, url: &str) -> (Duration, usize) {
         .send()
         .await
         .unwrap();
-    let mut events = resp.bytes_stream().eventsource();
+    resp.bytes_stream().eventsource()
+}
+
+/// One stream read to its end: the time it took and its frame count.
+async fn stream(client: &reqwest::Client, url: &str) -> (Duration, usize) {
+    let start = Instant::now();
+    let mut events = std::pin::pin!(open(client, url).await);
     let mut frames = 0;
     while let Some(event) = events.next().await {
         event.unwrap();
@@ -162,14 +170,7 @@ async fn open_streams(
     fake.respond_with(|_| Reply::text(lorem(50)).chunk_delay(Duration::from_secs(600)));
     let before = rss_mib();
     let opened = futures::future::join_all((0..n).map(|_| async {
-        let resp = client
-            .post(url)
-            .header("content-type", "application/json")
-            .body(json!({"message": "write"}).to_string())
-            .send()
-            .await
-            .unwrap();
-        let mut events = resp.bytes_stream().eventsource();
+        let mut events = Box::pin(open(client, url).await);
         while let Some(Ok(event)) = events.next().await {
             if event.data.contains("\"response.created\"") {
                 break;

@@ -126,6 +126,12 @@ impl Server {
         for tool in self.tools().iter() {
             tracing::info!("tool '{}': POST {base}/tool/{}", tool.name(), tool.name());
         }
+        if !self.options().cancel_on_disconnect {
+            tracing::info!(
+                "a stream's run goes on when its client leaves: resume it at \
+                 {base}/{{agency}}/runs/{{run_id}}/stream, or cancel it"
+            );
+        }
         if !self.options().auth_enabled() {
             tracing::warn!(
                 "no app token is set (APP_TOKEN): every route is open to anyone who can reach \

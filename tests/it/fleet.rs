@@ -581,3 +581,32 @@ async fn two_quickstart_processes_share_runs_through_redis() {
     assert_eq!(rest[rest.len() - 2].json()["cancelled"], true);
     assert!(fake.wait_for_dropped_streams(1, READ_WAIT).await);
 }
+
+#[tokio::test]
+async fn frames_no_longer_kept_are_a_410_and_the_rest_still_resumes() {
+    let fake = FakeOpenAi::start().await;
+    fake.push(Reply::text(lorem(200)));
+    // A log of about 4 KiB: the last few frames of the run.
+    let small = agency::http::agency::InProcessRegistry::default().log_bytes(4_000);
+    let s = serve(&fake, Some(Arc::new(small)), ServerOptions::default()).await;
+    let all = s
+        .open_stream(json!({"message": "hi"}), &[])
+        .await
+        .rest()
+        .await;
+    assert_whole(&all);
+    let run = run_id(&all);
+    let gone = s.resume(&run, &[]).await;
+    assert_eq!(gone.status(), StatusCode::GONE);
+    let body: Value = gone.json().await.unwrap();
+    assert!(
+        body["detail"].as_str().unwrap().contains("no longer kept"),
+        "{body}"
+    );
+    // The last frames are still there.
+    let after = (all.len() - 2).to_string();
+    let tail = Frames::of(s.resume(&run, &[("last-event-id", &after)]).await)
+        .rest()
+        .await;
+    assert_eq!(tail, all[all.len() - 2..]);
+}

@@ -62,7 +62,7 @@ fn resume_after(headers: &HeaderMap, query: Option<&str>) -> Result<u64, ApiErro
 }
 
 /// Whether `id` could be a run id (a longer or stranger one is never registered).
-fn plausible(id: &str) -> bool {
+pub(crate) fn plausible(id: &str) -> bool {
     (1..=128).contains(&id.len())
         && id
             .bytes()

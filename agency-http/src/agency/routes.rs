@@ -13,7 +13,7 @@ use axum::routing::{get, post};
 
 use super::request::{AgencyRequest, CancelRequest};
 use super::response::{AgencyResponse, CancelResponse};
-use super::runs::RunKey;
+use super::runs::{RunKey, RunRegistryError};
 use super::sse;
 use super::state::SharedAgency;
 use crate::body::JsonObject;
@@ -246,11 +246,16 @@ async fn cancel(
     let mode = request.cancel_mode.unwrap_or_default();
     let key = RunKey::new(state.route.clone(), request.run_id);
     let common = &state.common;
+    let not_found = |e| super::resume::registry_error(&key.run_id, e, " or already completed");
+    // An id no run can have is not looked up (nor sent to a shared registry).
+    if !super::resume::plausible(&key.run_id) {
+        return Err(not_found(RunRegistryError::NotFound));
+    }
     let outcome = common
         .registry
         .cancel(&key, principal.name(), mode, common.cancel_wait)
         .await
-        .map_err(|e| super::resume::registry_error(&key.run_id, e, " or already completed"))?;
+        .map_err(not_found)?;
     let answer = CancelResponse {
         ok: true,
         run_id: key.run_id,
