@@ -448,7 +448,7 @@ async fn redis_stopped_mid_run_and_restarted_loses_nothing() {
     assert_eq!(text(&seen), lorem(40));
     until("A notices that Redis is gone", || !ra.is_healthy()).await;
     assert!(ra.queued() > 0, "A keeps the frames Redis did not get");
-    // B cannot reach the run now: 503, not a wrong 404.
+    // B cannot reach the run now: 503 for resume and cancel, not a wrong 404.
     assert_eq!(
         b.resume(&run, &[]).await.status(),
         StatusCode::SERVICE_UNAVAILABLE
