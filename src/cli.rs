@@ -14,7 +14,7 @@ use crate::http::{
     ApiToken, DEFAULT_APP_TOKEN_ENV, DEFAULT_BODY_LIMIT, Server, ServerError, ServerOptions,
     TokensFileError,
 };
-use crate::thread::{InMemoryThreadStore, Threads};
+use crate::thread::{ChatLock, InMemoryThreadStore, Threads};
 use crate::{Agency, AgencyError, AgencyRegistration, RegistryError, RunFailure, Toolbox};
 
 pub use chat::Chat;
@@ -357,8 +357,8 @@ impl ServeArgs {
         Ok(Some(Threads::from(store)))
     }
 
-    /// The `--redis` run registry, if one is named.
-    async fn registry(&self) -> Result<Option<Arc<dyn RunRegistry>>> {
+    /// The `--redis` run registry and chat lock, if a Redis is named.
+    async fn fleet(&self) -> Result<Option<(Arc<dyn RunRegistry>, Arc<dyn ChatLock>)>> {
         let Some(url) = self
             .redis
             .as_deref()
@@ -373,10 +373,11 @@ impl ServeArgs {
                 .await
                 .map_err(|e| Error::Redis(e.to_string()))?;
             tracing::info!(
-                "streams are shared through Redis at {}",
+                "streams and chat turns are shared through Redis at {}",
                 crate::thread::redact(url)
             );
-            Ok(Some(Arc::new(registry)))
+            let lock = Arc::new(registry.chat_lock());
+            Ok(Some((Arc::new(registry), lock)))
         }
         #[cfg(not(feature = "redis"))]
         {
@@ -545,9 +546,13 @@ fn server(
 
 async fn serve(args: &ServeArgs) -> Result<()> {
     let options = args.options()?;
-    server(options, args.threads().await?, args.registry().await?)?
-        .serve()
-        .await?;
+    let (mut threads, fleet) = (args.threads().await?, args.fleet().await?);
+    let mut registry = None;
+    if let Some((shared, lock)) = fleet {
+        threads = threads.map(|t| t.with_lock(lock));
+        registry = Some(shared);
+    }
+    server(options, threads, registry)?.serve().await?;
     Ok(())
 }
 

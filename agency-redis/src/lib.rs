@@ -16,6 +16,9 @@
 //!   A crashed process leaves nothing behind for long: a run's keys expire unless the process
 //!   that streams it renews them.
 //!
+//! - **One run at a time per chat, fleet-wide**, with [`RedisRegistry::chat_lock`] on the
+//!   server's [`Threads`](agency_core::thread::Threads).
+//!
 //! Runs of this process are served from memory first (an [`InProcessRegistry`] inside), so a
 //! single process behaves exactly as without Redis.
 //!
@@ -31,6 +34,7 @@
 //! # Ok(()) }
 //! ```
 
+mod chat_lock;
 mod keys;
 mod remote;
 mod script;
@@ -46,6 +50,7 @@ use agency_http::agency::{
 use futures::future::BoxFuture;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
+pub use chat_lock::RedisChatLock;
 pub use keys::DEFAULT_PREFIX;
 
 /// How long a run's keys live without being renewed by the process that streams it.
@@ -180,6 +185,16 @@ impl RedisRegistry {
             shared,
             _stop: stop.drop_guard(),
         })
+    }
+
+    /// A lock on chats over the same Redis, for [`Threads::with_lock`]: one run at a time per
+    /// chat across every process.
+    ///
+    /// [`Threads::with_lock`]: agency_core::thread::Threads::with_lock
+    pub fn chat_lock(&self) -> RedisChatLock {
+        RedisChatLock {
+            shared: self.shared.clone(),
+        }
     }
 
     /// Whether the last exchange with Redis went well.

@@ -150,6 +150,42 @@ impl Shared {
         result
     }
 
+    /// `SET name value NX PX ms`: whether it was set.
+    pub(crate) async fn set_nx(&self, name: &str, value: &str, ms: u64) -> RedisResult<bool> {
+        self.with_conn("taking a chat lock", async |conn| {
+            redis::cmd("SET")
+                .arg(name)
+                .arg(value)
+                .arg("NX")
+                .arg("PX")
+                .arg(ms)
+                .query_async::<Option<String>>(conn)
+                .await
+        })
+        .await
+        .map(|set| set.is_some())
+    }
+
+    /// Runs the Lua `script` on the key `name` with `args`.
+    pub(crate) async fn script(
+        &self,
+        script: &str,
+        name: &str,
+        args: &[&str],
+        doing: &str,
+    ) -> RedisResult<()> {
+        self.with_conn(doing, async |conn| {
+            redis::cmd("EVAL")
+                .arg(script)
+                .arg(1)
+                .arg(name)
+                .arg(args)
+                .query_async::<()>(conn)
+                .await
+        })
+        .await
+    }
+
     pub(crate) async fn ping(&self) -> RedisResult<()> {
         self.with_conn("connecting", async |conn| {
             redis::cmd("PING").query_async::<()>(conn).await

@@ -11,6 +11,7 @@ use agency::http::agency::RunRegistry;
 use agency::http::{ApiToken, Server, ServerOptions};
 use agency::model::ClientConfig;
 use agency::redis::{RedisOptions, RedisRegistry};
+use agency::thread::{SqliteThreadStore, Threads};
 use agency::{Agency, Agent};
 use agency_testing::{FakeOpenAi, Reply, lorem};
 use eventsource_stream::{Event, EventStreamError, Eventsource};
@@ -55,6 +56,15 @@ async fn serve(
     registry: Option<Arc<dyn RunRegistry>>,
     options: ServerOptions,
 ) -> Running {
+    serve_with(fake, registry, None, options).await
+}
+
+async fn serve_with(
+    fake: &FakeOpenAi,
+    registry: Option<Arc<dyn RunRegistry>>,
+    threads: Option<Threads>,
+    options: ServerOptions,
+) -> Running {
     let mut builder = Server::builder()
         .agency(desk())
         .options(options)
@@ -66,6 +76,9 @@ async fn serve(
         });
     if let Some(registry) = registry {
         builder = builder.run_registry(registry);
+    }
+    if let Some(threads) = threads {
+        builder = builder.threads(threads);
     }
     start(builder.build().unwrap()).await
 }
@@ -609,4 +622,108 @@ async fn frames_no_longer_kept_are_a_410_and_the_rest_still_resumes() {
         .rest()
         .await;
     assert_eq!(tail, all[all.len() - 2..]);
+}
+
+/// Two processes on one SQLite file and one Redis: concurrent runs of one chat, sent to both,
+/// take turns (the Redis chat lock), so each sees every earlier one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chat_has_one_run_at_a_time_across_processes() {
+    const RUNS: usize = 20;
+    let fake = FakeOpenAi::start().await;
+    // The answer is how many user messages the model was sent; slow enough for runs to overlap.
+    fake.respond_with(|req| {
+        let users = req
+            .input_items()
+            .iter()
+            .filter(|i| i["role"] == "user")
+            .count();
+        Reply::text(users.to_string()).delay(Duration::from_millis(15))
+    });
+    let db = crate::thread_store::TempDb::new();
+    let (url, prefix) = (redis_url(), prefix());
+    let mut servers = Vec::new();
+    for _ in 0..2 {
+        let registry = registry(&url, &prefix).await;
+        let store = SqliteThreadStore::connect(&db.url()).await.unwrap();
+        let threads = Threads::new(store).with_lock(registry.chat_lock());
+        servers.push(
+            serve_with(
+                &fake,
+                Some(registry),
+                Some(threads),
+                ServerOptions::default(),
+            )
+            .await,
+        );
+    }
+    let first = servers[0]
+        .post_json(
+            "/desk/get_response",
+            &json!({"message": "hi", "chat_id": "new"}),
+        )
+        .await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    let chat = first.body["chat_id"].as_str().unwrap().to_owned();
+    let answers = futures::future::join_all((0..RUNS).map(|i| {
+        let (server, chat) = (&servers[i % 2], chat.clone());
+        async move {
+            let answer = server
+                .post_json(
+                    "/desk/get_response",
+                    &json!({"message": "again", "chat_id": chat}),
+                )
+                .await;
+            assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+            answer.body["response"]
+                .as_str()
+                .unwrap()
+                .parse::<usize>()
+                .unwrap()
+        }
+    }))
+    .await;
+    let mut seen = answers.clone();
+    seen.sort_unstable();
+    assert_eq!(seen, (2..=RUNS + 1).collect::<Vec<_>>(), "{answers:?}");
+}
+
+/// A Redis that is not there: the server starts, streams and chats as one process would.
+#[tokio::test]
+async fn without_its_redis_a_server_still_serves_streams_and_chats() {
+    let fake = FakeOpenAi::start().await;
+    let port = crate::http_threads::free_port();
+    let registry = registry(&format!("redis://127.0.0.1:{port}"), &prefix()).await;
+    let threads = Threads::new(agency::thread::InMemoryThreadStore::default())
+        .with_lock(registry.chat_lock());
+    let s = serve_with(
+        &fake,
+        Some(registry.clone()),
+        Some(threads),
+        ServerOptions::default(),
+    )
+    .await;
+    fake.push(Reply::text(lorem(8)));
+    let all = s
+        .open_stream(json!({"message": "hi"}), &[])
+        .await
+        .rest()
+        .await;
+    assert_whole(&all);
+    assert!(!registry.is_healthy());
+    fake.push_all([Reply::text("one"), Reply::text("two")]);
+    let first = s
+        .post_json(
+            "/desk/get_response",
+            &json!({"message": "hi", "chat_id": "new"}),
+        )
+        .await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    let again = json!({"message": "again", "chat_id": first.body["chat_id"]});
+    let second = s.post_json("/desk/get_response", &again).await;
+    assert_eq!(second.status, StatusCode::OK, "{}", second.body);
+    // A run of another process cannot be reached: 503, not 404.
+    assert_eq!(
+        s.cancel_run("elsewhere", &[]).await.status,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
 }

@@ -22,6 +22,7 @@
 //! ```
 
 mod key;
+mod lock;
 mod memory;
 mod store;
 
@@ -31,6 +32,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use key::{ChatKey, ChatPage, ChatSummary, Cursor, MAX_ID_LEN, PageQuery, now_micros};
+pub use lock::{ChatLock, ChatLockGuard};
 pub use memory::{DEFAULT_MAX_CHATS, InMemoryThreadStore};
 pub use store::{StoreError, ThreadStore};
 
@@ -52,6 +54,8 @@ struct Inner {
     timeout: Duration,
     /// The chats with a turn running or waiting.
     turns: Mutex<HashMap<ChatKey, Arc<tokio::sync::Mutex<()>>>>,
+    /// The lock other processes share, if any.
+    shared: Option<Arc<dyn ChatLock>>,
 }
 
 impl std::fmt::Debug for Threads {
@@ -75,6 +79,20 @@ impl Threads {
                 store,
                 timeout,
                 turns: Mutex::default(),
+                shared: None,
+            }),
+        }
+    }
+
+    /// The same store, with `lock` taken for every turn too (after this process's own), so that
+    /// a chat has one run at a time across every process sharing it.
+    pub fn with_lock(self, lock: impl ChatLock) -> Self {
+        Threads {
+            inner: Arc::new(Inner {
+                store: self.inner.store.clone(),
+                timeout: self.inner.timeout,
+                turns: Mutex::default(),
+                shared: Some(Arc::new(lock)),
             }),
         }
     }
@@ -141,9 +159,10 @@ impl Threads {
             .await
     }
 
-    /// Waits until no other run of this process holds the chat, then loads it: the turn of one
-    /// run. [`StoreError::NotFound`] when there is no such chat. The wait has no deadline of
-    /// its own: bound it where it is awaited (runs bound it by their run timeout).
+    /// Waits until no other run of this process holds the chat (nor of any process, with a
+    /// [`ChatLock`]), then loads it: the turn of one run. [`StoreError::NotFound`] when there is
+    /// no such chat. The wait has no deadline of its own: bound it where it is awaited (runs
+    /// bound it by their run timeout).
     pub async fn turn(&self, key: ChatKey) -> Result<ChatTurn, StoreError> {
         let lock = {
             let mut turns = self.inner.turns.lock().unwrap_or_else(|p| p.into_inner());
@@ -152,9 +171,13 @@ impl Threads {
         let mut turn = ChatTurn {
             threads: self.clone(),
             guard: Some(lock.lock_owned().await),
+            shared: None,
             key,
             history: Vec::new(),
         };
+        if let Some(shared) = &self.inner.shared {
+            turn.shared = Some(shared.acquire(&turn.key).await?);
+        }
         turn.history = self
             .items(&turn.key)
             .await?
@@ -180,6 +203,8 @@ impl From<Arc<dyn ThreadStore>> for Threads {
 pub struct ChatTurn {
     threads: Threads,
     guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+    /// The hold on the shared lock (released after the append).
+    shared: Option<ChatLockGuard>,
     key: ChatKey,
     history: Vec<Entry>,
 }
@@ -217,6 +242,7 @@ impl ChatTurn {
 
 impl Drop for ChatTurn {
     fn drop(&mut self) {
+        drop(self.shared.take());
         drop(self.guard.take());
         let mut turns = self
             .threads
