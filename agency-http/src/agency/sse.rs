@@ -64,6 +64,20 @@ impl Pump {
         let tracker = started.tracker.clone();
         Some(tracker.spawn(finish(run, started, self.next_id)))
     }
+
+    /// The next event of the run as a frame; `None` once the run has no more.
+    async fn next_event(&mut self) -> Option<Frame> {
+        let event = self.run.as_mut()?.next().await?;
+        Some(self.frame(FrameKind::Event, super::frames::event_frame(&event)))
+    }
+
+    /// Records the rest of the run, with no client.
+    async fn drain(&mut self) {
+        while self.next_event().await.is_some() {}
+        if let Some(task) = self.finish() {
+            let _ = task.await;
+        }
+    }
 }
 
 impl Drop for Pump {
@@ -85,22 +99,6 @@ impl Drop for Pump {
             detached: true,
         };
         tracker.spawn_on(async move { rest.drain().await }, &runtime);
-    }
-}
-
-impl Pump {
-    /// The next event of the run as a frame; `None` once the run has no more.
-    async fn next_event(&mut self) -> Option<Frame> {
-        let event = self.run.as_mut()?.next().await?;
-        Some(self.frame(FrameKind::Event, super::frames::event_frame(&event)))
-    }
-
-    /// Records the rest of the run, with no client.
-    async fn drain(&mut self) {
-        while self.next_event().await.is_some() {}
-        if let Some(task) = self.finish() {
-            let _ = task.await;
-        }
     }
 }
 
