@@ -344,9 +344,14 @@ impl ServerBuilder {
             crate::agency::add_to_openapi(&mut doc, state);
         }
         doc.add_tools(&tools);
+        routes::health::add_to_openapi(&mut doc);
         let openapi = doc.build();
         let deadline = CancellationToken::new();
-        let router = assemble(&tools, &states, &options, &openapi, &deadline)?;
+        let health = routes::health::Dependencies {
+            threads: self.threads.clone(),
+            registry: registry.clone(),
+        };
+        let router = assemble(&tools, &states, &options, &openapi, &deadline, health)?;
         Ok(Server {
             inner: Arc::new(Inner {
                 router,
@@ -376,6 +381,7 @@ fn assemble(
     options: &ServerOptions,
     openapi: &Value,
     deadline: &CancellationToken,
+    health: routes::health::Dependencies,
 ) -> Result<Router, ServerError> {
     let protected = agencies
         .iter()
@@ -398,6 +404,7 @@ fn assemble(
     let openapi_bytes = Bytes::from(openapi.to_string());
     let router = protected
         .merge(routes::docs::router(openapi_bytes, &options.title))
+        .merge(routes::health::router(health))
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed);
     // One composed layer: axum boxes (and clones, per request) each layer of each route.

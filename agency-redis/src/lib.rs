@@ -265,4 +265,13 @@ impl RunRegistry for RedisRegistry {
     fn flush(&self, within: Duration) -> BoxFuture<'_, ()> {
         Box::pin(self.shared.flush(within))
     }
+
+    fn ready(&self) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async {
+            self.shared
+                .ping()
+                .await
+                .map_err(|e| format!("Redis at {}: {e}", self.shared.url))
+        })
+    }
 }

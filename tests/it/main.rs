@@ -7,6 +7,7 @@ mod chat_servers;
 mod cli;
 mod fake_openai;
 mod fleet;
+mod health;
 mod http_agency;
 mod http_schemas;
 mod http_threads;

@@ -152,6 +152,13 @@ impl Threads {
         self.call(self.inner.store.delete(key)).await
     }
 
+    /// Whether the store answers (a read of a chat that cannot exist), within the deadline.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.summary(&ChatKey::new("", "", "ping"))
+            .await
+            .map(|_| ())
+    }
+
     /// Deletes the chats idle for longer than `ttl`; the number deleted.
     pub async fn expire_idle(&self, ttl: Duration) -> Result<u64, StoreError> {
         let ttl = i64::try_from(ttl.as_micros()).unwrap_or(i64::MAX);

@@ -256,6 +256,17 @@ impl OpenApiBuilder {
         }
     }
 
+    /// Adds an operation that is never behind auth (no `security` requirement).
+    pub fn add_public_operation(&mut self, path: &str, method: &str, operation: Value) {
+        let item = self
+            .paths
+            .entry(path.to_owned())
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(item) = item {
+            item.insert(method.to_ascii_lowercase(), operation);
+        }
+    }
+
     /// `{"$ref": "#/components/schemas/<name>"}`.
     pub fn reference(name: &str) -> Value {
         Components::reference(name)

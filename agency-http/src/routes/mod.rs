@@ -1,6 +1,7 @@
 //! The server's routes, one module per kind.
 
 pub(crate) mod docs;
+pub mod health;
 pub mod tools;
 
 use crate::ApiError;

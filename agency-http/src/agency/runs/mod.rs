@@ -125,6 +125,11 @@ pub trait RunRegistry: Send + Sync + 'static {
         let _ = within;
         Box::pin(async {})
     }
+
+    /// Whether the registry's shared store answers (`GET /readyz`); in memory, always.
+    fn ready(&self) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async { Ok(()) })
+    }
 }
 
 impl<R: RunRegistry + ?Sized> RunRegistry for std::sync::Arc<R> {
@@ -161,5 +166,8 @@ impl<R: RunRegistry + ?Sized> RunRegistry for std::sync::Arc<R> {
     }
     fn flush(&self, within: Duration) -> BoxFuture<'_, ()> {
         (**self).flush(within)
+    }
+    fn ready(&self) -> BoxFuture<'_, Result<(), String>> {
+        (**self).ready()
     }
 }
