@@ -41,6 +41,8 @@ pub(crate) fn layer(origins: &[String]) -> Result<CorsWhenOriginLayer, ServerErr
     let base = CorsLayer::new()
         .allow_methods(METHODS)
         .allow_headers(AllowHeaders::mirror_request())
+        // A page may read the id of its request (to quote it in a support ticket).
+        .expose_headers([crate::REQUEST_ID])
         .max_age(MAX_AGE);
     if origins.iter().any(|o| o.trim() == "*") {
         return Ok(CorsWhenOriginLayer {

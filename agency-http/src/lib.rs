@@ -68,3 +68,4 @@ pub use options::{
 };
 pub use server::{Server, ServerBuilder};
 pub use server_error::ServerError;
+pub use trace::{REQUEST_ID, RequestId};

@@ -1,7 +1,10 @@
-//! Request logging: method, path, status and duration of every request, at debug level.
+//! Request ids and logging: every request gets an id (its `x-request-id` when it sends a
+//! usable one, a new one otherwise), returned in the response's `x-request-id`, in the request's
+//! extensions ([`RequestId`]) and on a `request` span; method, path, status and duration of every
+//! request are logged at debug level.
 //!
 //! A hand-written layer rather than `middleware::from_fn`: when debug logging is off it costs one
-//! level check, no allocation.
+//! level check and the id, no other allocation.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -9,11 +12,50 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use axum::extract::Request;
-use axum::http::Method;
+use axum::http::{HeaderName, HeaderValue, Method};
 use axum::response::Response;
 use tower::{Layer, Service};
 
-/// Logs each request once its response is ready.
+/// The header that carries a request's id, both ways.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The id of a request (see the module docs), in its extensions: `Extension<RequestId>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestId(pub HeaderValue);
+
+impl RequestId {
+    /// The request's own id when it is usable (1 to 128 visible ASCII characters), else a new
+    /// one (32 hex digits).
+    ///
+    /// ```
+    /// use agency_http::RequestId;
+    /// use axum::http::HeaderValue;
+    ///
+    /// let kept = RequestId::of(Some(&HeaderValue::from_static("req-42")));
+    /// assert_eq!(kept.0, "req-42");
+    /// let made = RequestId::of(Some(&HeaderValue::from_static("")));
+    /// assert_eq!(made.0.len(), 32);
+    /// ```
+    pub fn of(sent: Option<&HeaderValue>) -> Self {
+        let usable = |v: &&HeaderValue| {
+            (1..=128).contains(&v.len()) && v.as_bytes().iter().all(|b| b.is_ascii_graphic())
+        };
+        match sent.filter(usable) {
+            Some(value) => RequestId(value.clone()),
+            None => {
+                let id = uuid::Uuid::new_v4().simple().to_string();
+                RequestId(HeaderValue::from_str(&id).unwrap_or(HeaderValue::from_static("0")))
+            }
+        }
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        self.0.to_str().unwrap_or_default()
+    }
+}
+
+/// Gives each request its id and logs it once its response is ready.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct RequestLogLayer;
 
@@ -43,15 +85,30 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, req: Request) -> Self::Future {
+    fn call(&mut self, mut req: Request) -> Self::Future {
+        let id = RequestId::of(req.headers().get(&REQUEST_ID));
+        let span = tracing::info_span!(
+            "request",
+            method = %req.method(),
+            path = %req.uri().path(),
+            request_id = %id.as_str(),
+        );
         let seen = tracing::enabled!(tracing::Level::DEBUG).then(|| Seen {
             method: req.method().clone(),
             path: req.uri().path().to_owned(),
             start: Instant::now(),
         });
+        let header = id.0.clone();
+        req.extensions_mut().insert(id);
+        let inner = {
+            let _entered = span.enter();
+            self.inner.call(req)
+        };
         LogFuture {
-            inner: self.inner.call(req),
+            inner,
             seen,
+            span,
+            id: Some(header),
         }
     }
 }
@@ -68,6 +125,8 @@ pin_project_lite::pin_project! {
         #[pin]
         inner: F,
         seen: Option<Seen>,
+        span: tracing::Span,
+        id: Option<HeaderValue>,
     }
 }
 
@@ -79,7 +138,11 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let result = std::task::ready!(this.inner.poll(cx));
+        let _entered = this.span.enter();
+        let mut result = std::task::ready!(this.inner.poll(cx));
+        if let (Some(id), Ok(response)) = (this.id.take(), &mut result) {
+            response.headers_mut().insert(REQUEST_ID, id);
+        }
         if let (Some(seen), Ok(response)) = (this.seen.take(), &result) {
             tracing::debug!(
                 method = %seen.method,

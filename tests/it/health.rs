@@ -6,7 +6,7 @@ use std::sync::Arc;
 use agency::http::{Server, ServerOptions};
 use agency::thread::InMemoryThreadStore;
 use agency::{Agency, Agent};
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::support::http::start;
@@ -72,4 +72,60 @@ async fn readiness_names_a_redis_that_does_not_answer() {
     assert!(ready.body["checks"].get("threads").is_none());
     // Alive all the same.
     assert_eq!(s.get_json("/healthz").await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn every_answer_carries_the_request_id() {
+    let server = Server::builder().agency(desk()).build().unwrap();
+    let s = start(server).await;
+    let id_of =
+        |reply: &crate::support::http::Reply| reply.header("x-request-id").unwrap().to_owned();
+    let hex32 = |id: &str| id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit());
+
+    // Its own, when usable; on errors too.
+    let own = s
+        .request(
+            Method::GET,
+            "/healthz",
+            &[("x-request-id", "req-42")],
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(id_of(&own), "req-42");
+    let missing = s
+        .request(
+            Method::GET,
+            "/nowhere",
+            &[("x-request-id", "req-43")],
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(id_of(&missing), "req-43");
+    // A new one otherwise, each time another.
+    let (a, b) = (s.get("/healthz").await, s.get("/healthz").await);
+    assert!(hex32(&id_of(&a)) && hex32(&id_of(&b)) && id_of(&a) != id_of(&b));
+    let long = "x".repeat(129);
+    let refused = s
+        .request(
+            Method::GET,
+            "/healthz",
+            &[("x-request-id", &long)],
+            Vec::new(),
+        )
+        .await;
+    assert!(hex32(&id_of(&refused)));
+    // A page of another origin may read it.
+    let cors = s
+        .request(
+            Method::GET,
+            "/healthz",
+            &[("origin", "https://app.example.com")],
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(
+        cors.header("access-control-expose-headers"),
+        Some("x-request-id")
+    );
 }

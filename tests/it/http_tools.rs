@@ -912,7 +912,9 @@ async fn openapi_without_auth() {
     ids.sort_unstable();
     assert_eq!(
         ids,
-        ["Address", "add", "boom", "fail", "healthz", "order", "readyz"]
+        [
+            "Address", "add", "boom", "fail", "healthz", "order", "readyz"
+        ]
     );
     for (name, op) in ops.iter().filter(|(_, op)| op["tags"] != json!(["health"])) {
         assert!(op.get("security").is_none(), "{name}");
