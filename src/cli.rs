@@ -275,10 +275,23 @@ struct ServeArgs {
     /// stream resume may then reach any process. Default: each process on its own.
     #[arg(long, env = "AGENCY_REDIS", global = true)]
     redis: Option<String>,
+    /// How log lines are written: `text` for people, `json` (one object a line, with the
+    /// fields of the spans around it) for log shippers.
+    #[arg(long, env = "AGENCY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    log_format: LogFormat,
     /// Cancel a stream's run when its client goes away (`false`: the run goes on and can be
     /// resumed at `GET /{a}/runs/{run_id}/stream`, or cancelled later).
     #[arg(long, env = "AGENCY_CANCEL_ON_DISCONNECT", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     cancel_on_disconnect: bool,
+}
+
+/// How log lines are written (`--log-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    /// Lines for people.
+    Text,
+    /// One JSON object a line, with the fields of its spans.
+    Json,
 }
 
 /// A duration on the command line: `30s`, `2m`, `1h 30m`, `500ms`, or a number of seconds.
@@ -432,7 +445,11 @@ pub async fn main() -> Result<()> {
     ) {
         init_tracing_to_stderr();
     } else {
-        init_tracing();
+        let format = match &cli.command {
+            Some(Command::Serve(args)) => args.log_format,
+            _ => cli.serve.log_format,
+        };
+        init_tracing(format);
     }
     match cli.command {
         None => serve(&cli.serve).await,
@@ -512,10 +529,18 @@ fn pick_agency(agencies: Vec<(&str, Agency)>, name: Option<&str>) -> Result<Agen
     }
 }
 
-fn init_tracing() {
+fn init_tracing(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+    let fmt = tracing_subscriber::fmt().with_env_filter(filter);
+    let _ = match format {
+        LogFormat::Text => fmt.try_init(),
+        LogFormat::Json => fmt
+            .json()
+            .with_current_span(true)
+            .with_span_list(true)
+            .try_init(),
+    };
 }
 
 /// Warnings and errors only, on standard error: standard output is the conversation.

@@ -129,3 +129,82 @@ async fn every_answer_carries_the_request_id() {
         Some("x-request-id")
     );
 }
+
+/// `--log-format json` on the real binary: one JSON object a line; a stream's end says its run,
+/// outcome, frames and duration; a request's lines carry its id.
+#[cfg(unix)]
+#[tokio::test]
+async fn json_logs_say_how_a_stream_ended() {
+    use agency_testing::{FakeOpenAi, Reply, lorem};
+    use eventsource_stream::Eventsource;
+    use futures::StreamExt;
+    use serde_json::Value;
+    use tokio::io::AsyncBufReadExt;
+
+    let fake = FakeOpenAi::start().await;
+    fake.push(Reply::text(lorem(5)));
+    let port = crate::http_threads::free_port();
+    let mut child = tokio::process::Command::new(crate::safety::quickstart_binary())
+        .args(["serve", "--host", "127.0.0.1", "--port", &port.to_string()])
+        .args(["--log-format", "json"])
+        .env("RUST_LOG", "info,agency_http=debug")
+        .env("AGENCY_THREADS", "none")
+        .env("OPENAI_BASE_URL", fake.base_url())
+        .env("OPENAI_API_KEY", "k")
+        .env_remove("APP_TOKEN")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    crate::http_threads::wait_until_up(&client, &base).await;
+    let resp = client
+        .post(format!("{base}/demo/get_response_stream"))
+        .header("x-request-id", "log-test-1")
+        .json(&json!({"message": "hi"}))
+        .send()
+        .await
+        .unwrap();
+    let mut events = resp.bytes_stream().eventsource();
+    let meta = events.next().await.unwrap().unwrap();
+    let run_id = serde_json::from_str::<Value>(&meta.data).unwrap()["run_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    while events.next().await.is_some() {}
+
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut ended, mut request) = (None, None);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    while ended.is_none() || request.is_none() {
+        let line = tokio::time::timeout_at(deadline, lines.next_line())
+            .await
+            .expect("the log lines in time")
+            .unwrap()
+            .expect("more log lines");
+        let entry: Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"));
+        match entry["fields"]["message"].as_str() {
+            Some("stream ended") if entry["fields"]["run_id"] == run_id.as_str() => {
+                ended = Some(entry)
+            }
+            Some("request") if entry["span"]["request_id"] == "log-test-1" => request = Some(entry),
+            _ => {}
+        }
+    }
+    let ended = ended.unwrap();
+    let fields = &ended["fields"];
+    assert_eq!(fields["outcome"], "completed", "{ended}");
+    assert_eq!(fields["agency"], "demo");
+    assert_eq!(fields["client"], "connected");
+    assert!(fields["frames"].as_u64().unwrap() >= 5, "{ended}");
+    assert!(fields["duration_ms"].is_u64(), "{ended}");
+    let request = request.unwrap();
+    assert_eq!(
+        request["fields"]["path"], "/demo/get_response_stream",
+        "{request}"
+    );
+    assert_eq!(request["fields"]["status"], 200);
+}

@@ -3,7 +3,7 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use agency_core::thread::ChatRef;
 use agency_core::{CancelMode, RunFailure, RunOutput, RunStream, Usage};
@@ -43,6 +43,8 @@ struct Pump {
     run: Option<RunStream>,
     started: Option<Started>,
     next_id: u64,
+    /// When the stream began (its end is logged with its duration).
+    began: Instant,
     /// Already the task a dropped stream left its run to: dropped itself (the runtime shuts
     /// down), it lets the run go.
     detached: bool,
@@ -62,7 +64,12 @@ impl Pump {
     fn finish(&mut self) -> Option<JoinHandle<Option<[Frame; 2]>>> {
         let (run, started) = (self.run.take()?, self.started.take()?);
         let tracker = started.tracker.clone();
-        Some(tracker.spawn(finish(run, started, self.next_id)))
+        let end = End {
+            next_id: self.next_id,
+            began: self.began,
+            client_gone: self.detached,
+        };
+        Some(tracker.spawn(finish(run, started, end)))
     }
 
     /// The next event of the run as a frame; `None` once the run has no more.
@@ -96,6 +103,7 @@ impl Drop for Pump {
             run: self.run.take(),
             started: self.started.take(),
             next_id: self.next_id,
+            began: self.began,
             detached: true,
         };
         tracker.spawn_on(async move { rest.drain().await }, &runtime);
@@ -117,6 +125,7 @@ pub(crate) fn response(run: RunStream, started: Started) -> Response {
         run: Some(run),
         started: Some(started),
         next_id: 1,
+        began: Instant::now(),
         detached: false,
     };
     let frames = futures::stream::unfold(Step::Start(pump), |step| async move {
@@ -157,13 +166,23 @@ async fn next_of(step: Step) -> Option<(Frame, Step)> {
 /// Ends the run: its `messages` frame (with the chat name of a completed run when asked for) and
 /// `end`, both recorded; then the registry learns the end. A panic on the way still ends the
 /// run in the registry (and the stream without those frames).
-async fn finish(run: RunStream, started: Started, next_id: u64) -> Option<[Frame; 2]> {
+async fn finish(run: RunStream, started: Started, end: End) -> Option<[Frame; 2]> {
     let (registry, key) = (started.registry.clone(), started.key.clone());
-    let frames = std::panic::AssertUnwindSafe(last_frames(run, started, next_id))
+    let frames = std::panic::AssertUnwindSafe(last_frames(run, started, end.next_id))
         .catch_unwind()
         .await;
     match frames {
-        Ok((frames, new_messages)) => {
+        Ok((frames, new_messages, outcome)) => {
+            tracing::info!(
+                agency = %key.agency,
+                run_id = %key.run_id,
+                outcome = outcome.name(),
+                error = outcome.error(),
+                client = if end.client_gone { "gone" } else { "connected" },
+                frames = end.next_id + 1,
+                duration_ms = u64::try_from(end.began.elapsed().as_millis()).unwrap_or(u64::MAX),
+                "stream ended"
+            );
             registry.finish(&key, new_messages).await;
             Some(frames)
         }
@@ -175,11 +194,44 @@ async fn finish(run: RunStream, started: Started, next_id: u64) -> Option<[Frame
     }
 }
 
+/// Where the stream is when its run ends.
+struct End {
+    /// The id of its `messages` frame.
+    next_id: u64,
+    began: Instant,
+    /// Whether its client had gone.
+    client_gone: bool,
+}
+
+/// How a run ended, for the log.
+enum Outcome {
+    Completed,
+    Cancelled,
+    Failed(String),
+}
+
+impl Outcome {
+    fn name(&self) -> &'static str {
+        match self {
+            Outcome::Completed => "completed",
+            Outcome::Cancelled => "cancelled",
+            Outcome::Failed(_) => "failed",
+        }
+    }
+
+    fn error(&self) -> Option<&str> {
+        match self {
+            Outcome::Failed(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
 async fn last_frames(
     run: RunStream,
     started: Started,
     next_id: u64,
-) -> ([Frame; 2], Vec<agency_core::Entry>) {
+) -> ([Frame; 2], Vec<agency_core::Entry>, Outcome) {
     let Started {
         registry,
         key,
@@ -210,11 +262,15 @@ async fn last_frames(
     let end = Frame::new(next_id + 1, FrameKind::End, "[DONE]");
     registry.record(&key, messages.clone());
     registry.record(&key, end.clone());
-    let new_messages = match result {
-        Ok(out) => out.new_items,
-        Err(failure) => failure.new_items,
+    let (new_messages, outcome) = match result {
+        Ok(out) if out.cancelled => (out.new_items, Outcome::Cancelled),
+        Ok(out) => (out.new_items, Outcome::Completed),
+        Err(failure) => (
+            failure.new_items,
+            Outcome::Failed(failure.error.to_string()),
+        ),
     };
-    ([messages, end], new_messages)
+    ([messages, end], new_messages, outcome)
 }
 
 /// The frames of a resumed stream.
