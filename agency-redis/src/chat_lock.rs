@@ -1,6 +1,6 @@
 //! [`RedisChatLock`]: one run at a time per chat across the processes that share a Redis.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use agency_core::thread::{ChatKey, ChatLock, ChatLockGuard, StoreError};
@@ -10,15 +10,19 @@ use tokio_util::sync::{CancellationToken, DropGuard};
 use crate::remote::Shared;
 
 /// Releases the lock only if this holder still has it.
-const RELEASE: &str = r"
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-";
+static RELEASE: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0",
+    )
+});
 /// Renews the lock only if this holder still has it.
-const RENEW: &str = r"
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 0
-";
+static RENEW: LazyLock<redis::Script> = LazyLock::new(|| {
+    redis::Script::new(
+        "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0",
+    )
+});
 
 /// A [`ChatLock`] in Redis (`SET NX PX`, renewed while held, released by its holder only), made
 /// by [`RedisRegistry::chat_lock`](crate::RedisRegistry::chat_lock). A holder that crashes
@@ -69,7 +73,7 @@ impl Drop for Held {
         };
         runtime.spawn(async move {
             let released = shared
-                .script(RELEASE, &name, &[token.as_str()], "releasing a chat")
+                .script(&RELEASE, &name, &[token.as_str()], "releasing a chat")
                 .await;
             if released.is_err() {
                 tracing::debug!("chat lock {name} expires on its own");
@@ -112,7 +116,7 @@ impl ChatLock for RedisChatLock {
                         }
                         let _ = shared
                             .script(
-                                RENEW,
+                                &RENEW,
                                 &name,
                                 &[token.as_str(), ttl_ms.as_str()],
                                 "renewing a chat lock",

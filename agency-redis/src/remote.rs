@@ -114,10 +114,11 @@ impl Shared {
             .await
     }
 
-    /// Something failed: the connection is made again next time, and the first failure of an
-    /// outage is logged.
-    pub(crate) async fn failed(&self, doing: &str, e: &redis::RedisError) {
+    /// Something failed: the connection is made again next time, the next write rewrites this
+    /// process's runs (Redis may have lost them), and the first failure of an outage is logged.
+    pub(crate) async fn failed(&self, doing: &str, e: &(dyn std::fmt::Display + Sync)) {
         self.conn.lock().await.take();
+        self.resync.store(true, Ordering::Relaxed);
         if self.healthy.swap(false, Ordering::Relaxed) {
             tracing::warn!(
                 "Redis at {} failed while {doing} ({e}): streams keep being served by this \
@@ -169,19 +170,13 @@ impl Shared {
     /// Runs the Lua `script` on the key `name` with `args`.
     pub(crate) async fn script(
         &self,
-        script: &str,
+        script: &redis::Script,
         name: &str,
         args: &[&str],
         doing: &str,
     ) -> RedisResult<()> {
         self.with_conn(doing, async |conn| {
-            redis::cmd("EVAL")
-                .arg(script)
-                .arg(1)
-                .arg(name)
-                .arg(args)
-                .query_async::<()>(conn)
-                .await
+            script.key(name).arg(args).invoke_async::<()>(conn).await
         })
         .await
     }
@@ -195,15 +190,15 @@ impl Shared {
 
     /// Writes one batch: a script call per run, all at once on the multiplexed connection.
     pub(crate) async fn write(&self, calls: &[(RunKey, Call)]) -> RedisResult<()> {
-        let conn = self.conn().await?;
-        let writes = calls.iter().map(|(run, call)| {
-            let mut conn = conn.clone();
-            let keys = self.keys(run);
-            async move { call.invoke(&keys, &self.limits, &mut conn).await }
-        });
-        futures::future::try_join_all(writes).await?;
-        self.succeeded();
-        Ok(())
+        self.with_conn("writing frames", async |conn| {
+            let writes = calls.iter().map(|(run, call)| {
+                let mut conn = conn.clone();
+                let keys = self.keys(run);
+                async move { call.invoke(&keys, &self.limits, &mut conn).await }
+            });
+            futures::future::try_join_all(writes).await.map(|_| ())
+        })
+        .await
     }
 
     /// Whether `owner` started `run`, which still streams in some process; and the id of its
@@ -466,14 +461,9 @@ pub(crate) async fn listen(
         tokio::select! {
             () = stop.cancelled() => return,
             Err(e) = session => {
-                shared.resync.store(true, Ordering::Relaxed);
+                shared.failed("listening for cancels", &e).await;
+                // Wakes the writer, so that the rewrite comes as soon as Redis is back.
                 shared.queue.renew_all();
-                if shared.healthy.swap(false, Ordering::Relaxed) {
-                    tracing::warn!(
-                        "listening for cancels on Redis at {} failed ({e}): cancels from other processes do not reach this one until it is back",
-                        shared.url
-                    );
-                }
             }
         }
         tokio::select! {

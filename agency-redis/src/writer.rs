@@ -247,9 +247,8 @@ pub(crate) async fn run(
                 batch = Batch::default();
                 backoff = Duration::from_millis(50);
             }
-            Err(e) => {
-                shared.resync.store(true, Ordering::Relaxed);
-                shared.failed("writing frames", &e).await;
+            Err(_) => {
+                // `write` has logged it and asked for a rewrite.
                 tokio::select! {
                     () = stop.cancelled() => return,
                     () = tokio::time::sleep(backoff) => {}

@@ -103,20 +103,6 @@ impl InProcessRegistry {
         self.runs.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// How many runs are streaming now.
-    pub fn running(&self) -> usize {
-        let runs = self.lock();
-        runs.all.len() - runs.ended.len()
-    }
-
-    /// Whether `run` is a run of this process that has not ended.
-    pub fn is_running(&self, run: &RunKey) -> bool {
-        self.lock()
-            .all
-            .get(run)
-            .is_some_and(|r| r.done.borrow().is_none())
-    }
-
     /// Whether `run` is known here (streaming, or ended and still kept).
     pub fn contains(&self, run: &RunKey) -> bool {
         self.lock().all.contains_key(run)
