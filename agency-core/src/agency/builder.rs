@@ -219,7 +219,7 @@ impl AgencyBuilder {
             }
         }
         let by_name: BTreeMap<&str, &Agent> = self.agents.iter().map(|a| (a.name(), a)).collect();
-        let mut crew = Crew::default();
+        let mut crew = Crew::of_agency(&self.name);
         let mut own_tools = BTreeMap::new();
         for agent in &self.agents {
             let name = agent.name();

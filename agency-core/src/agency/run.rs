@@ -1,3 +1,7 @@
+use std::future::Future;
+
+use tracing::Instrument;
+
 use crate::run::{RunConfig, RunError, RunFailure, RunInput, RunOutput, RunStream};
 use crate::thread::{ChatRef, ChatTurn, StoreError};
 use crate::{Agency, Usage, UserContext};
@@ -62,7 +66,22 @@ impl Agency {
         Ok((agent, config))
     }
 
-    async fn execute(
+    /// The run, in its span (created here, so that it is a child of the caller's span, also
+    /// when the run is then spawned).
+    fn execute(
+        self,
+        prepared: Result<(crate::Agent, RunConfig), RunError>,
+        input: RunInput,
+        sink: crate::run::Sink,
+    ) -> impl Future<Output = Result<RunOutput, RunFailure>> + Send + 'static {
+        let span = match &prepared {
+            Ok((agent, config)) => crate::run::run_span(&self.0.crew, agent, config),
+            Err(_) => tracing::Span::none(),
+        };
+        self.execute_in_span(prepared, input, sink).instrument(span)
+    }
+
+    async fn execute_in_span(
         self,
         prepared: Result<(crate::Agent, RunConfig), RunError>,
         input: RunInput,
@@ -75,7 +94,10 @@ impl Agency {
         };
         let (agent, mut config) = prepared.map_err(fail)?;
         let turn = match config.chat.take() {
-            Some(chat) => Some(begin_turn(chat, &config).await.map_err(fail)?),
+            Some(chat) => Some(begin_turn(chat, &config).await.map_err(|e| {
+                tracing::warn!("run failed: {e}");
+                fail(e)
+            })?),
             None => None,
         };
         if let Some(mut turn) = turn {

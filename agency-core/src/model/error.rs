@@ -38,3 +38,26 @@ pub enum ModelError {
     #[error("invalid model client configuration: {0}")]
     Config(String),
 }
+
+impl ModelError {
+    /// The kind of failure in `snake_case` (OpenTelemetry's `error.type` of a model call, a
+    /// metric label): `missing_api_key`, `api`, `unreachable`, `timeout`, `failed`, `protocol`
+    /// or `config`.
+    ///
+    /// ```
+    /// use agency_core::model::ModelError;
+    ///
+    /// assert_eq!(ModelError::Failed("overloaded".into()).kind(), "failed");
+    /// ```
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ModelError::MissingApiKey => "missing_api_key",
+            ModelError::Api { .. } => "api",
+            ModelError::Unreachable { .. } => "unreachable",
+            ModelError::Timeout(_) => "timeout",
+            ModelError::Failed(_) => "failed",
+            ModelError::Protocol(_) => "protocol",
+            ModelError::Config(_) => "config",
+        }
+    }
+}

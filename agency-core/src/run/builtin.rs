@@ -4,7 +4,11 @@
 
 use serde_json::json;
 
+use tracing::Instrument;
+
+use super::ToolOutcome;
 use super::agent_run::{AgentRun, CallResult};
+use super::calls::ToolWatch;
 use crate::item::{FunctionCall, FunctionCallOutput, Message, Meta};
 use crate::{Agent, Tool};
 
@@ -129,14 +133,23 @@ impl AgentRun {
         let call_id = call.call_id.clone();
         let scope = self.scope().clone();
         let allowed = recipients.to_vec();
-        async move {
+        let watch = self.watch_tool(call);
+        let span = watch.span.clone();
+        let sent = async move {
             let text = |s: String| CallResult::text(s);
+            let refuse = |watch: ToolWatch, why: String| {
+                watch.end(ToolOutcome::InvalidArguments, Some(&why));
+                CallResult::text(why)
+            };
             let args = match args {
                 Ok(a) => a,
                 Err(e) => {
-                    return text(format!(
-                        "Error: the arguments of send_message are not valid ({e}); send recipient_agent, message and additional_instructions."
-                    ));
+                    return refuse(
+                        watch,
+                        format!(
+                            "Error: the arguments of send_message are not valid ({e}); send recipient_agent, message and additional_instructions."
+                        ),
+                    );
                 }
             };
             let Some(recipient) = allowed
@@ -145,31 +158,58 @@ impl AgentRun {
                 .and_then(|r| scope.crew.agent(r))
                 .cloned()
             else {
-                return text(format!(
-                    "Error: '{}' is not an agent {sender} can message. Available recipients: {}.",
-                    args.recipient_agent,
-                    allowed.join(", ")
-                ));
+                return refuse(
+                    watch,
+                    format!(
+                        "Error: '{}' is not an agent {sender} can message. Available recipients: {}.",
+                        args.recipient_agent,
+                        allowed.join(", ")
+                    ),
+                );
             };
             if args.message.trim().is_empty() {
-                return text(
+                return refuse(
+                    watch,
                     "Error: `message` is required and must be a non-empty string.".to_owned(),
                 );
             }
             let extra = Some(args.additional_instructions).filter(|s| !s.trim().is_empty());
             let history = scope.transcript.thread(recipient.name(), Some(&sender));
             let meta = Meta::new_run(recipient.name(), Some(&sender), Some(&call_id));
+            let sub_span = super::agent_span(
+                scope.crew.agency(),
+                recipient.name(),
+                &meta.agent_run_id,
+                Some(&sender),
+            );
             let run = AgentRun::new(scope, recipient.clone(), meta, history, extra);
-            match run.run(vec![Message::user(args.message).into()]).await {
-                Ok(super::Answer::Final(serde_json::Value::String(answer))) => text(answer),
-                Ok(super::Answer::Final(answer)) => CallResult { output: answer },
-                Ok(super::Answer::Cancelled) => text(format!(
-                    "Error: {} was cancelled before answering.",
-                    recipient.name()
-                )),
-                Err(e) => text(format!("Error: {} failed: {e}", recipient.name())),
+            let answer = run
+                .run(vec![Message::user(args.message).into()])
+                .instrument(sub_span)
+                .await;
+            match answer {
+                Ok(super::Answer::Final(serde_json::Value::String(answer))) => {
+                    watch.end(ToolOutcome::Ok, None);
+                    text(answer)
+                }
+                Ok(super::Answer::Final(answer)) => {
+                    watch.end(ToolOutcome::Ok, None);
+                    CallResult { output: answer }
+                }
+                Ok(super::Answer::Cancelled) => {
+                    watch.end(ToolOutcome::Cancelled, Some("cancelled"));
+                    text(format!(
+                        "Error: {} was cancelled before answering.",
+                        recipient.name()
+                    ))
+                }
+                Err(e) => {
+                    watch.end(ToolOutcome::Failed, Some(&e.to_string()));
+                    text(format!("Error: {} failed: {e}", recipient.name()))
+                }
             }
-        }
+        };
+        sent.instrument(span)
     }
 
     /// A handoff: `target` continues the same turn with the full history.
@@ -186,6 +226,7 @@ impl AgentRun {
             target: target.name().to_owned(),
         })
         .await;
+        tracing::info!(from = self.agent().name(), to = target.name(), "handoff");
         let reminder = format!(
             "Transfer completed. You are {}. Please continue the task.",
             target.name()

@@ -3,14 +3,18 @@
 use std::collections::HashSet;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Instant;
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use serde_json::Value;
+use tracing::field::Empty;
+use tracing::{Instrument, Span};
 
-use super::Builtin;
 use super::agent_run::{AgentRun, CallResult};
 use super::builtin::MessageArgs;
+use super::{Builtin, RunObserver, ToolCallReport, ToolOutcome};
 use crate::item::{FunctionCall, FunctionCallOutput};
 use crate::{Agent, RunEvent, ToolContext, ToolError};
 
@@ -87,7 +91,8 @@ impl AgentRun {
         }
     }
 
-    /// One tool call; every failure becomes a message for the model.
+    /// One tool call, in its `execute_tool {name}` span; every failure becomes a message for the
+    /// model.
     fn call_tool(&self, call: &FunctionCall) -> impl Future<Output = Value> + Send + 'static {
         let name = call.name.clone();
         let args = call.parsed_arguments();
@@ -99,23 +104,101 @@ impl AgentRun {
             .with_user_context(config.user_context.clone())
             .with_default_timeout(config.tool_timeout)
             .with_cancellation(config.control.token().child_token());
+        let watch = self.watch_tool(call);
+        let span = watch.span.clone();
         async move {
             let Some(tool) = tool else {
+                watch.end(ToolOutcome::UnknownTool, Some("no such tool"));
                 return Value::String(format!("Error: there is no tool named '{name}'."));
             };
             let args = match args {
                 Ok(v) => v,
                 Err(e) => {
+                    watch.end(ToolOutcome::InvalidArguments, Some("arguments are not JSON"));
                     return Value::String(format!(
                         "Error: the arguments for tool '{name}' are not valid JSON ({e}); send a JSON object."
                     ));
                 }
             };
-            match tool.call(args, ctx).await {
-                Ok(v) => v,
-                Err(e @ ToolError::InvalidArguments { .. }) => Value::String(format!("Error: {e}")),
-                Err(e) => Value::String(format!("Error running tool '{name}': {e}")),
+            let result = tool.call(args, ctx).await;
+            let outcome = ToolOutcome::of(&result);
+            match result {
+                Ok(v) => {
+                    watch.end(outcome, None);
+                    v
+                }
+                Err(e @ ToolError::InvalidArguments { .. }) => {
+                    watch.end(outcome, Some(&e.to_string()));
+                    Value::String(format!("Error: {e}"))
+                }
+                Err(e) => {
+                    watch.end(outcome, Some(&e.to_string()));
+                    Value::String(format!("Error running tool '{name}': {e}"))
+                }
             }
+        }
+        .instrument(span)
+    }
+
+    /// Starts watching a call: its span (a child of the current one) and clock.
+    pub(super) fn watch_tool(&self, call: &FunctionCall) -> ToolWatch {
+        let agent = self.agent().name();
+        let span = tracing::info_span!(
+            "tool call",
+            otel.name = format!("execute_tool {}", call.name),
+            otel.status_code = Empty,
+            gen_ai.operation.name = "execute_tool",
+            gen_ai.agent.name = agent,
+            gen_ai.tool.name = %call.name,
+            gen_ai.tool.call.id = %call.call_id,
+            outcome = Empty,
+            duration_ms = Empty,
+            error.type = Empty,
+        );
+        ToolWatch {
+            span,
+            started: Instant::now(),
+            observer: self.scope().config.observer.clone(),
+            agent: agent.to_owned(),
+            tool: call.name.clone(),
+            call_id: call.call_id.clone(),
+        }
+    }
+}
+
+/// A tool call being watched: its span, when it started, who to tell of its end.
+pub(super) struct ToolWatch {
+    pub(super) span: Span,
+    started: Instant,
+    observer: Option<Arc<dyn RunObserver>>,
+    agent: String,
+    tool: String,
+    call_id: String,
+}
+
+impl ToolWatch {
+    /// The call ended with `outcome` (and this error): recorded on its span, logged, reported.
+    pub(super) fn end(self, outcome: ToolOutcome, error: Option<&str>) {
+        let duration = self.started.elapsed();
+        let span = &self.span;
+        span.record("outcome", outcome.as_str());
+        span.record("duration_ms", duration.as_secs_f64() * 1000.0);
+        span.in_scope(|| match error {
+            Some(error) => {
+                span.record("error.type", outcome.as_str());
+                span.record("otel.status_code", "ERROR");
+                tracing::info!("tool call ended: {error}");
+            }
+            None => tracing::info!("tool call ended"),
+        });
+        if let Some(observer) = &self.observer {
+            observer.tool_call(&ToolCallReport {
+                agent: &self.agent,
+                tool: &self.tool,
+                call_id: &self.call_id,
+                duration,
+                outcome,
+            });
         }
     }
 }

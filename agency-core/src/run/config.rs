@@ -5,7 +5,7 @@ use crate::UserContext;
 use crate::model::{ClientConfig, Model, OpenAiModel};
 use crate::thread::{ChatKey, ChatRef, Threads};
 
-use super::RunControl;
+use super::{RunControl, RunObserver};
 
 /// How long a run may take by default (10 minutes).
 pub const DEFAULT_RUN_TIMEOUT: Duration = Duration::from_secs(600);
@@ -42,6 +42,11 @@ pub struct RunConfig {
     pub run_timeout: Duration,
     /// The longest a tool call may take when the tool sets no timeout of its own.
     pub tool_timeout: Duration,
+    /// Told of each model call and tool call as it ends (metrics).
+    pub observer: Option<Arc<dyn RunObserver>>,
+    /// The run's id in logs and traces (the `run_id` field of its `invoke_agent` span); default:
+    /// the entry agent's `agent_run_id`.
+    pub run_id: Option<String>,
 }
 
 impl Default for RunConfig {
@@ -57,6 +62,8 @@ impl Default for RunConfig {
             chat: None,
             run_timeout: DEFAULT_RUN_TIMEOUT,
             tool_timeout: crate::DEFAULT_TOOL_TIMEOUT,
+            observer: None,
+            run_id: None,
         }
     }
 }
@@ -72,6 +79,8 @@ impl std::fmt::Debug for RunConfig {
             .field("chat", &self.chat.as_ref().map(|c| &c.key))
             .field("run_timeout", &self.run_timeout)
             .field("tool_timeout", &self.tool_timeout)
+            .field("observer", &self.observer.is_some())
+            .field("run_id", &self.run_id)
             .finish_non_exhaustive()
     }
 }
@@ -132,6 +141,18 @@ impl RunConfig {
     /// Continues the stored chat `key` of `threads` (see the field `chat`).
     pub fn chat(mut self, threads: Threads, key: ChatKey) -> Self {
         self.chat = Some(ChatRef { threads, key });
+        self
+    }
+
+    /// Reports each model call and tool call of the run to `observer` as it ends.
+    pub fn observer(mut self, observer: Arc<dyn RunObserver>) -> Self {
+        self.observer = Some(observer);
+        self
+    }
+
+    /// Sets the run's id in logs and traces.
+    pub fn run_id(mut self, id: impl Into<String>) -> Self {
+        self.run_id = Some(id.into());
         self
     }
 

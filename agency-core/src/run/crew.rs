@@ -9,9 +9,22 @@ use crate::Agent;
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Crew {
     agents: BTreeMap<String, Agent>,
+    /// The agency's name, for logs and traces; `None` for a plain agent run.
+    agency: Option<String>,
 }
 
 impl Crew {
+    pub(crate) fn of_agency(name: &str) -> Crew {
+        Crew {
+            agency: Some(name.to_owned()),
+            ..Crew::default()
+        }
+    }
+
+    pub(crate) fn agency(&self) -> Option<&str> {
+        self.agency.as_deref()
+    }
+
     pub(crate) fn solo(agent: Agent) -> Crew {
         let mut crew = Crew::default();
         crew.add(agent);

@@ -52,6 +52,32 @@ pub enum RunError {
     Other(String),
 }
 
+impl RunError {
+    /// The kind of failure in `snake_case` (OpenTelemetry's `error.type` of a run): the model
+    /// error's kind for a model failure, else `max_turns`, `deadline_exceeded`,
+    /// `invalid_history`, `invalid_output`, `unknown_agent`, `chat_not_found`, `store` or
+    /// `other`.
+    ///
+    /// ```
+    /// use agency_core::RunError;
+    ///
+    /// assert_eq!(RunError::ChatNotFound("c1".into()).kind(), "chat_not_found");
+    /// ```
+    pub fn kind(&self) -> &'static str {
+        match self {
+            RunError::Model(e) => e.kind(),
+            RunError::MaxTurns { .. } => "max_turns",
+            RunError::DeadlineExceeded(_) => "deadline_exceeded",
+            RunError::InvalidHistory(_) => "invalid_history",
+            RunError::InvalidOutput { .. } => "invalid_output",
+            RunError::UnknownAgent { .. } => "unknown_agent",
+            RunError::ChatNotFound(_) => "chat_not_found",
+            RunError::Store(_) => "store",
+            RunError::Other(_) => "other",
+        }
+    }
+}
+
 /// A failed run: the error, and what the run had done before it failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{error}")]

@@ -31,12 +31,17 @@ mod cancel;
 mod config;
 mod crew;
 mod error;
+mod observe;
 mod scope;
 mod stream;
 mod transcript;
 mod turn;
 
+use std::future::Future;
 use std::sync::Arc;
+
+use tracing::field::Empty;
+use tracing::{Instrument, Span};
 
 pub(crate) use builtin::{Builtin, send_message_tool, transfer_tool};
 pub use builtin::{SEND_MESSAGE, transfer_tool_name};
@@ -44,6 +49,7 @@ pub use cancel::{CancelMode, RunControl};
 pub use config::{DEFAULT_RUN_TIMEOUT, RunConfig};
 pub(crate) use crew::Crew;
 pub use error::{RunError, RunFailure};
+pub use observe::{ModelCallReport, RunObserver, ToolCallReport, ToolOutcome};
 pub(crate) use scope::Sink;
 pub use stream::RunStream;
 
@@ -117,7 +123,61 @@ impl RunInput {
     }
 }
 
-/// Runs `entry` of `crew` to a final answer.
+/// The span of a run: `invoke_agent {agent}` in OpenTelemetry's GenAI terms, with the agency,
+/// the run id ([`RunConfig::run_id`], else a new one) and the chat id when there is one; a child
+/// of the caller's current span. Create it where the run is started, so that it nests there.
+pub(crate) fn run_span(crew: &Crew, entry: &Agent, config: &RunConfig) -> Span {
+    let run_id = match &config.run_id {
+        Some(id) => id.clone(),
+        None => format!("run_{}", uuid::Uuid::new_v4().simple()),
+    };
+    let span = agent_span(crew.agency(), entry.name(), &run_id, None);
+    if let Some(chat) = &config.chat {
+        span.record("chat_id", chat.key.id.as_str());
+    }
+    span
+}
+
+/// The span of one agent's run, the user's (`caller` `None`) or a sub-agent's, a child of the
+/// current span (a sub-agent's: its `send_message` call's).
+pub(crate) fn agent_span(
+    agency: Option<&str>,
+    agent: &str,
+    run_id: &str,
+    caller: Option<&str>,
+) -> Span {
+    tracing::info_span!(
+        "run",
+        otel.name = format!("invoke_agent {agent}"),
+        otel.status_code = Empty,
+        gen_ai.operation.name = "invoke_agent",
+        gen_ai.agent.name = agent,
+        agency,
+        run_id,
+        caller_agent = caller,
+        chat_id = Empty,
+        outcome = Empty,
+        gen_ai.usage.input_tokens = Empty,
+        gen_ai.usage.output_tokens = Empty,
+        cost_usd = Empty,
+        error.type = Empty,
+    )
+}
+
+/// [`run`] in its [`run_span`].
+fn run_in_span(
+    crew: Arc<Crew>,
+    entry: Agent,
+    input: RunInput,
+    config: RunConfig,
+    sink: Sink,
+) -> impl Future<Output = Result<RunOutput, RunFailure>> + Send + 'static {
+    let span = run_span(&crew, &entry, &config);
+    run(crew, entry, input, config, sink).instrument(span)
+}
+
+/// Runs `entry` of `crew` to a final answer, inside the caller's [`run_span`] (where its end is
+/// recorded and logged).
 pub(crate) async fn run(
     crew: Arc<Crew>,
     entry: Agent,
@@ -125,6 +185,7 @@ pub(crate) async fn run(
     mut config: RunConfig,
     sink: Sink,
 ) -> Result<RunOutput, RunFailure> {
+    let started = std::time::Instant::now();
     let transcript = Arc::new(Transcript::new(std::mem::take(&mut config.history)));
     let invalid_history = transcript
         .before()
@@ -152,6 +213,7 @@ pub(crate) async fn run(
     // Failures the agent run could not report in the stream itself.
     let unreported = invalid_history || matches!(result, Err(RunError::DeadlineExceeded(_)));
     let (new_items, usage) = transcript.take();
+    log_end(&result, &usage, started);
     match result {
         Ok(Answer::Final(final_output)) => Ok(RunOutput {
             final_output,
@@ -184,6 +246,33 @@ pub(crate) async fn run(
     }
 }
 
+/// Records the end of the run on its span and logs it.
+fn log_end(result: &Result<Answer, RunError>, usage: &Usage, started: std::time::Instant) {
+    let span = Span::current();
+    let outcome = match result {
+        Ok(Answer::Final(_)) => "completed",
+        Ok(Answer::Cancelled) => "cancelled",
+        Err(_) => "failed",
+    };
+    span.record("outcome", outcome);
+    span.record("gen_ai.usage.input_tokens", usage.input_tokens);
+    span.record("gen_ai.usage.output_tokens", usage.output_tokens);
+    span.record("cost_usd", usage.total_cost);
+    let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+    match result {
+        Err(error) => {
+            span.record("error.type", error.kind());
+            span.record("otel.status_code", "ERROR");
+            tracing::warn!(
+                duration_ms,
+                model_calls = usage.request_count,
+                "run failed: {error}"
+            );
+        }
+        Ok(_) => tracing::info!(duration_ms, model_calls = usage.request_count, "run ended"),
+    }
+}
+
 /// Runs `run` until `limit`: then it is cancelled at once, and a run that stopped for it fails
 /// with [`RunError::DeadlineExceeded`].
 async fn within(
@@ -212,7 +301,7 @@ impl Agent {
         input: impl Into<RunInput>,
         config: RunConfig,
     ) -> Result<RunOutput, RunFailure> {
-        run(
+        run_in_span(
             Arc::new(Crew::solo(self.clone())),
             self.clone(),
             input.into(),

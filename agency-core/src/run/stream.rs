@@ -31,7 +31,7 @@ impl RunStream {
     ) -> RunStream {
         let control = config.control.clone();
         RunStream::spawn(control, move |sink| {
-            super::run(crew, agent, input, config, sink)
+            super::run_in_span(crew, agent, input, config, sink)
         })
     }
 

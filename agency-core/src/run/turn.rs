@@ -1,12 +1,16 @@
 //! One model turn: the request, and what its events do to the run.
 
+use std::time::{Duration, Instant};
+
 use futures::StreamExt;
+use tracing::Instrument;
+use tracing::field::Empty;
 
 use super::RunError;
 use super::agent_run::AgentRun;
 use crate::item::{FunctionCall, Item};
 use crate::model::{ModelError, ModelEvent, ModelRequest, ModelSettings};
-use crate::run::Builtin;
+use crate::run::{Builtin, ModelCallReport};
 use crate::{PriceTable, RunEvent, Usage};
 
 impl AgentRun {
@@ -51,11 +55,83 @@ impl AgentRun {
         settings
     }
 
-    /// One model call: forwards its events, records its completed items and usage, and returns
-    /// the calls the model made.
+    /// One model call, in its `chat {model}` span (OpenTelemetry's GenAI field names): forwards
+    /// its events, records its completed items and usage, reports it to the run's observer, and
+    /// returns the calls the model made.
     pub(super) async fn model_turn(
         &mut self,
         request: ModelRequest,
+    ) -> Result<Vec<FunctionCall>, RunError> {
+        let model = request.model.clone();
+        let span = tracing::info_span!(
+            "model call",
+            otel.name = format!("chat {model}"),
+            otel.kind = "client",
+            otel.status_code = Empty,
+            gen_ai.operation.name = "chat",
+            gen_ai.agent.name = self.agent().name(),
+            gen_ai.request.model = %model,
+            gen_ai.response.model = Empty,
+            gen_ai.response.id = Empty,
+            gen_ai.usage.input_tokens = Empty,
+            gen_ai.usage.output_tokens = Empty,
+            cost_usd = Empty,
+            time_to_first_token_ms = Empty,
+            duration_ms = Empty,
+            error.type = Empty,
+        );
+        let started = Instant::now();
+        let mut seen = Seen::default();
+        let result = self
+            .model_events(request, started, &mut seen)
+            .instrument(span.clone())
+            .await;
+        let duration = started.elapsed();
+        let error = match &result {
+            Err(RunError::Model(e)) => Some(e),
+            _ => None,
+        };
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        span.record("gen_ai.usage.input_tokens", seen.usage.input_tokens);
+        span.record("gen_ai.usage.output_tokens", seen.usage.output_tokens);
+        span.record("cost_usd", seen.usage.total_cost);
+        span.record("duration_ms", ms(duration));
+        if let Some(model) = &seen.response_model {
+            span.record("gen_ai.response.model", model.as_str());
+        }
+        if let Some(id) = &seen.response_id {
+            span.record("gen_ai.response.id", id.as_str());
+        }
+        if let Some(ttft) = seen.first_token {
+            span.record("time_to_first_token_ms", ms(ttft));
+        }
+        span.in_scope(|| match error {
+            Some(e) => {
+                span.record("error.type", e.kind());
+                span.record("otel.status_code", "ERROR");
+                tracing::warn!("model call failed: {e}");
+            }
+            None => tracing::info!("model call ended"),
+        });
+        if let Some(observer) = &self.scope().config.observer {
+            observer.model_call(&ModelCallReport {
+                agent: self.agent().name(),
+                request_model: &model,
+                response_model: seen.response_model.as_deref(),
+                usage: &seen.usage,
+                duration,
+                time_to_first_token: seen.first_token,
+                error,
+            });
+        }
+        result
+    }
+
+    async fn model_events(
+        &mut self,
+        request: ModelRequest,
+        started: Instant,
+        seen: &mut Seen,
     ) -> Result<Vec<FunctionCall>, RunError> {
         let model = request.model.clone();
         let mut stream = self.scope().backend.stream(request).await?;
@@ -64,12 +140,20 @@ impl AgentRun {
         while let Some(event) = stream.next().await {
             let event = event?;
             match &event {
-                ModelEvent::ItemDone(done) => self.on_item(done.item.clone(), &mut calls).await,
+                ModelEvent::TextDelta(_) | ModelEvent::ArgumentsDelta(_) => {
+                    seen.first_token.get_or_insert_with(|| started.elapsed());
+                }
+                ModelEvent::ItemDone(done) => {
+                    seen.first_token.get_or_insert_with(|| started.elapsed());
+                    self.on_item(done.item.clone(), &mut calls).await
+                }
                 ModelEvent::Completed(done) => {
                     completed = true;
                     let tokens = done.response.usage.clone().unwrap_or_default();
-                    let usage = Usage::from_tokens(&tokens, &model, PriceTable::global());
-                    self.scope().transcript.add_usage(&usage);
+                    seen.usage = Usage::from_tokens(&tokens, &model, PriceTable::global());
+                    seen.response_model = done.response.model.clone();
+                    seen.response_id = Some(done.response.id.clone()).filter(|id| !id.is_empty());
+                    self.scope().transcript.add_usage(&seen.usage);
                 }
                 ModelEvent::Failed { message } => {
                     return Err(ModelError::Failed(message.clone()).into());
@@ -114,4 +198,13 @@ impl AgentRun {
             other => self.push(other),
         }
     }
+}
+
+/// What a model call's events told of it.
+#[derive(Default)]
+struct Seen {
+    usage: Usage,
+    response_model: Option<String>,
+    response_id: Option<String>,
+    first_token: Option<Duration>,
 }
