@@ -48,6 +48,7 @@ mod auth;
 pub mod body;
 mod cors;
 mod error;
+pub mod metrics;
 pub mod openapi;
 mod options;
 pub mod routes;

@@ -20,6 +20,7 @@ use crate::agency::{
     AgencyFactory, AgencyState, ClientPolicy, Common, InProcessRegistry, RunRegistry, SharedAgency,
 };
 use crate::auth::BearerAuth;
+use crate::metrics::Metrics;
 use crate::openapi::{self, OpenApiInfo};
 use crate::{ServerError, ServerOptions, cors, routes, trace};
 
@@ -295,6 +296,7 @@ impl ServerBuilder {
         };
         let shutdown = CancellationToken::new();
         let tracker = tokio_util::task::TaskTracker::new();
+        let metrics = Arc::new(Metrics::default());
         let common = Arc::new(Common {
             client: self.client.unwrap_or_else(ClientConfig::from_env),
             policy: ClientPolicy::new(egress, options.allowed_models.clone()),
@@ -308,6 +310,7 @@ impl ServerBuilder {
             tool_timeout: options.tool_timeout,
             cancel_wait: options.shutdown_timeout,
             shutdown: shutdown.clone(),
+            metrics: metrics.clone(),
         });
         let mut states: Vec<SharedAgency> = Vec::new();
         for (factory, location) in self.agencies {
@@ -345,13 +348,16 @@ impl ServerBuilder {
         }
         doc.add_tools(&tools);
         routes::health::add_to_openapi(&mut doc);
+        routes::metrics::add_to_openapi(&mut doc);
         let openapi = doc.build();
         let deadline = CancellationToken::new();
         let health = routes::health::Dependencies {
             threads: self.threads.clone(),
             registry: registry.clone(),
         };
-        let router = assemble(&tools, &states, &options, &openapi, &deadline, health)?;
+        let router = assemble(
+            &tools, &states, &options, &openapi, &deadline, health, &metrics,
+        )?;
         Ok(Server {
             inner: Arc::new(Inner {
                 router,
@@ -369,7 +375,7 @@ impl ServerBuilder {
     }
 }
 
-/// The app: the protected routes (tools and agencies) behind one auth layer, the public docs
+/// The app: the protected routes (tools, agencies, metrics) behind one auth layer, the public docs
 /// routes, JSON 404/405, CORS, request logs.
 ///
 /// Auth is a `route_layer`: it runs only for a request that matched a route and method, so a
@@ -382,6 +388,7 @@ fn assemble(
     openapi: &Value,
     deadline: &CancellationToken,
     health: routes::health::Dependencies,
+    metrics: &Arc<Metrics>,
 ) -> Result<Router, ServerError> {
     let protected = agencies
         .iter()
@@ -393,13 +400,13 @@ fn assemble(
             options.body_limit,
             options.tool_timeout,
             deadline,
-        ));
+        ))
+        .merge(routes::metrics::router(metrics.clone()));
     let tokens = options.auth_tokens();
     let auth = (!tokens.is_empty()).then(|| BearerAuth::with_tokens(&tokens));
     let protected = match auth {
-        // `route_layer` refuses a router without routes; there is nothing to protect then.
-        Some(auth) if !tools.is_empty() || !agencies.is_empty() => protected.route_layer(auth),
-        _ => protected,
+        Some(auth) => protected.route_layer(auth),
+        None => protected,
     };
     let openapi_bytes = Bytes::from(openapi.to_string());
     let router = protected
@@ -410,7 +417,7 @@ fn assemble(
     // One composed layer: axum boxes (and clones, per request) each layer of each route.
     let edge = ServiceBuilder::new()
         .layer(CatchPanicLayer::custom(panic_answer as PanicAnswer))
-        .layer(trace::RequestLogLayer)
+        .layer(trace::RequestLogLayer::new(metrics.clone()))
         .layer(cors::layer(&options.cors_origins)?);
     Ok(router.layer(edge))
 }

@@ -1,20 +1,25 @@
 //! Request ids and logging: every request gets an id (its `x-request-id` when it sends a
 //! usable one, a new one otherwise), returned in the response's `x-request-id`, in the request's
-//! extensions ([`RequestId`]) and on a `request` span; method, path, status and duration of every
-//! request are logged at debug level.
+//! extensions ([`RequestId`]) and on a `request` span (OpenTelemetry's HTTP field names); once
+//! its response body has ended (a stream's too), the request is counted in the metrics and
+//! logged at debug level with its status and duration.
 //!
-//! A hand-written layer rather than `middleware::from_fn`: when debug logging is off it costs one
-//! level check and the id, no other allocation.
+//! A hand-written layer rather than `middleware::from_fn`: no boxing of the handler's future.
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use axum::extract::Request;
+use axum::body::{Body, Bytes};
+use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, Method};
 use axum::response::Response;
 use tower::{Layer, Service};
+use tracing::field::Empty;
+
+use crate::metrics::Metrics;
 
 /// The header that carries a request's id, both ways.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -55,15 +60,27 @@ impl RequestId {
     }
 }
 
-/// Gives each request its id and logs it once its response is ready.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct RequestLogLayer;
+/// Gives each request its id and span, and counts and logs it once its response body has ended
+/// (so a stream is counted with its whole duration).
+#[derive(Clone, Debug)]
+pub(crate) struct RequestLogLayer {
+    metrics: Arc<Metrics>,
+}
+
+impl RequestLogLayer {
+    pub(crate) fn new(metrics: Arc<Metrics>) -> Self {
+        RequestLogLayer { metrics }
+    }
+}
 
 impl<S> Layer<S> for RequestLogLayer {
     type Service = RequestLog<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        RequestLog { inner }
+        RequestLog {
+            inner,
+            metrics: self.metrics.clone(),
+        }
     }
 }
 
@@ -71,6 +88,7 @@ impl<S> Layer<S> for RequestLogLayer {
 #[derive(Clone, Debug)]
 pub(crate) struct RequestLog<S> {
     inner: S,
+    metrics: Arc<Metrics>,
 }
 
 impl<S> Service<Request> for RequestLog<S>
@@ -87,17 +105,28 @@ where
 
     fn call(&mut self, mut req: Request) -> Self::Future {
         let id = RequestId::of(req.headers().get(&REQUEST_ID));
+        let route = req
+            .extensions()
+            .get::<MatchedPath>()
+            .map(|m| m.as_str().to_owned());
         let span = tracing::info_span!(
             "request",
-            method = %req.method(),
-            path = %req.uri().path(),
+            otel.name = format!("{} {}", req.method(), route.as_deref().unwrap_or("(unmatched)")),
+            otel.kind = "server",
+            http.request.method = %req.method(),
+            http.route = route.as_deref(),
+            url.path = %req.uri().path(),
+            http.response.status_code = Empty,
             request_id = %id.as_str(),
         );
-        let seen = tracing::enabled!(tracing::Level::DEBUG).then(|| Seen {
+        let seen = Seen {
             method: req.method().clone(),
-            path: req.uri().path().to_owned(),
+            route,
             start: Instant::now(),
-        });
+            metrics: self.metrics.clone(),
+            span: span.clone(),
+            status: 0,
+        };
         let header = id.0.clone();
         req.extensions_mut().insert(id);
         let inner = {
@@ -106,17 +135,37 @@ where
         };
         LogFuture {
             inner,
-            seen,
+            seen: Some(seen),
             span,
             id: Some(header),
         }
     }
 }
 
+/// A request being answered: counted and logged when dropped, with its response body.
 struct Seen {
     method: Method,
-    path: String,
+    route: Option<String>,
     start: Instant,
+    metrics: Arc<Metrics>,
+    span: tracing::Span,
+    status: u16,
+}
+
+impl Drop for Seen {
+    fn drop(&mut self) {
+        let elapsed = self.start.elapsed();
+        self.metrics
+            .request(&self.method, self.route.as_deref(), self.status, elapsed);
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            let _entered = self.span.enter();
+            tracing::debug!(
+                status = self.status,
+                duration_ms = elapsed.as_secs_f64() * 1000.0,
+                "request ended"
+            );
+        }
+    }
 }
 
 pin_project_lite::pin_project! {
@@ -139,19 +188,57 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let _entered = this.span.enter();
-        let mut result = std::task::ready!(this.inner.poll(cx));
-        if let (Some(id), Ok(response)) = (this.id.take(), &mut result) {
+        let result = std::task::ready!(this.inner.poll(cx));
+        let Ok(mut response) = result else {
+            return Poll::Ready(result);
+        };
+        if let Some(id) = this.id.take() {
             response.headers_mut().insert(REQUEST_ID, id);
         }
-        if let (Some(seen), Ok(response)) = (this.seen.take(), &result) {
-            tracing::debug!(
-                method = %seen.method,
-                path = %seen.path,
-                status = response.status().as_u16(),
-                micros = u64::try_from(seen.start.elapsed().as_micros()).unwrap_or(u64::MAX),
-                "request"
-            );
-        }
-        Poll::Ready(result)
+        let status = response.status().as_u16();
+        this.span.record("http.response.status_code", status);
+        let response = match this.seen.take() {
+            Some(mut seen) => {
+                seen.status = status;
+                response.map(|body| {
+                    Body::new(LoggedBody {
+                        inner: body,
+                        _seen: seen,
+                    })
+                })
+            }
+            None => response,
+        };
+        Poll::Ready(Ok(response))
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A response body that ends its request's [`Seen`] when it is dropped (sent, or its client
+    /// gone).
+    struct LoggedBody {
+        #[pin]
+        inner: Body,
+        _seen: Seen,
+    }
+}
+
+impl http_body::Body for LoggedBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, axum::Error>>> {
+        self.project().inner.poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
     }
 }

@@ -190,7 +190,9 @@ async fn json_logs_say_how_a_stream_ended() {
             Some("stream ended") if entry["fields"]["run_id"] == run_id.as_str() => {
                 ended = Some(entry)
             }
-            Some("request") if entry["span"]["request_id"] == "log-test-1" => request = Some(entry),
+            Some("request ended") if entry["span"]["request_id"] == "log-test-1" => {
+                request = Some(entry)
+            }
             _ => {}
         }
     }
@@ -202,9 +204,12 @@ async fn json_logs_say_how_a_stream_ended() {
     assert!(fields["frames"].as_u64().unwrap() >= 5, "{ended}");
     assert!(fields["duration_ms"].is_u64(), "{ended}");
     let request = request.unwrap();
+    // Logged once the stream's body ended, so its duration is the stream's.
     assert_eq!(
-        request["fields"]["path"], "/demo/get_response_stream",
+        request["span"]["url.path"], "/demo/get_response_stream",
         "{request}"
     );
+    assert_eq!(request["span"]["http.route"], "/demo/get_response_stream");
     assert_eq!(request["fields"]["status"], 200);
+    assert!(request["fields"]["duration_ms"].is_f64(), "{request}");
 }

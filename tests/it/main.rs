@@ -14,6 +14,7 @@ mod http_threads;
 mod http_tools;
 mod items;
 mod macros;
+mod observe;
 mod safety;
 mod schema;
 mod support;

@@ -110,5 +110,8 @@ pub(crate) async fn resume(
         .map_err(|e| registry_error(&key.run_id, e, ""))?;
     // No follower outlives the longest a run may take.
     let deadline = tokio::time::sleep(state.common.run_timeout + state.common.cancel_wait);
-    Ok(super::sse::resumed(frames.take_until(deadline).boxed()))
+    Ok(super::sse::resumed(
+        frames.take_until(deadline).boxed(),
+        &state.common.metrics,
+    ))
 }

@@ -118,6 +118,7 @@ async fn prepare(
         .control(RunControl::child_of(&common.shutdown));
     config.model = common.model.clone();
     config.additional_instructions = additional_instructions;
+    config.observer = Some(common.metrics.clone());
     let chat = match chat_id {
         Some(id) => Some(super::chats::resolve(state, principal, id, streaming).await?),
         None => None,
@@ -159,7 +160,8 @@ async fn get_response(
     principal: Principal,
     Valid(request): Valid<AgencyRequest>,
 ) -> Result<Response, ApiError> {
-    let p = prepare(&state, &principal, request, false).await?;
+    let mut p = prepare(&state, &principal, request, false).await?;
+    p.config.run_id = Some(uuid::Uuid::new_v4().to_string());
     let namer = p
         .generate_chat_name
         .then(|| (p.input.clone(), p.config.clone()));
@@ -168,9 +170,15 @@ async fn get_response(
         .run(p.input, p.recipient.as_deref(), p.config)
         .await
         .map_err(|RunFailure { error, .. }| {
-            tracing::warn!(agency = %state.route, "run failed: {error}");
+            state.common.metrics.run_ended(&state.route, "failed");
             run_error(&error)
         })?;
+    let outcome = if out.cancelled {
+        "cancelled"
+    } else {
+        "completed"
+    };
+    state.common.metrics.run_ended(&state.route, outcome);
     if out.cancelled && state.common.shutdown.is_cancelled() {
         return Err(ApiError::Failed {
             status: StatusCode::SERVICE_UNAVAILABLE,
@@ -201,7 +209,7 @@ async fn get_response_stream(
     principal: Principal,
     Valid(request): Valid<AgencyRequest>,
 ) -> Response {
-    let p = match prepare(&state, &principal, request, true).await {
+    let mut p = match prepare(&state, &principal, request, true).await {
         Ok(p) => p,
         Err(ApiError::Failed { message, status }) if status == StatusCode::BAD_REQUEST => {
             return sse::failure(message);
@@ -209,6 +217,7 @@ async fn get_response_stream(
         Err(e) => return e.into_response(),
     };
     let key = RunKey::new(state.route.clone(), uuid::Uuid::new_v4().to_string());
+    p.config.run_id = Some(key.run_id.clone());
     let common = &state.common;
     common
         .registry
@@ -234,6 +243,7 @@ async fn get_response_stream(
             chat: p.chat,
             cancel_on_disconnect: common.cancel_on_disconnect,
             tracker: common.tracker.clone(),
+            metrics: common.metrics.clone(),
         },
     )
 }

@@ -17,6 +17,7 @@ use tokio::task::JoinHandle;
 use tokio_util::task::TaskTracker;
 
 use super::runs::{Frame, FrameKind, RunKey, RunRegistry};
+use crate::metrics::Metrics;
 
 /// How often an idle stream sends a keep-alive comment.
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -34,6 +35,8 @@ pub(crate) struct Started {
     pub cancel_on_disconnect: bool,
     /// Where a run whose client left goes on (the server waits for them at shutdown).
     pub tracker: TaskTracker,
+    /// Counts the stream while its client is connected, and the run's end.
+    pub metrics: Arc<Metrics>,
 }
 
 /// The run and what its stream needs; dropped before the run's end (the client went away), it
@@ -121,6 +124,7 @@ enum Step {
 /// The SSE response for a started run: `meta`, the run's events, `messages`, `end`, each with
 /// its `id:`.
 pub(crate) fn response(run: RunStream, started: Started) -> Response {
+    let connected = started.metrics.stream_started();
     let pump = Pump {
         run: Some(run),
         started: Some(started),
@@ -148,7 +152,10 @@ pub(crate) fn response(run: RunStream, started: Started) -> Response {
             step => next_of(step).await,
         }
     });
-    sse(frames.map(|frame| frame.event()))
+    sse(frames.map(move |frame| {
+        let _connected = &connected;
+        frame.event()
+    }))
 }
 
 /// The frames after the run's events: `messages` then `end`.
@@ -168,11 +175,13 @@ async fn next_of(step: Step) -> Option<(Frame, Step)> {
 /// run in the registry (and the stream without those frames).
 async fn finish(run: RunStream, started: Started, end: End) -> Option<[Frame; 2]> {
     let (registry, key) = (started.registry.clone(), started.key.clone());
+    let metrics = started.metrics.clone();
     let frames = std::panic::AssertUnwindSafe(last_frames(run, started, end.next_id))
         .catch_unwind()
         .await;
     match frames {
         Ok((frames, new_messages, outcome)) => {
+            metrics.run_ended(&key.agency, outcome.name());
             tracing::info!(
                 agency = %key.agency,
                 run_id = %key.run_id,
@@ -274,8 +283,12 @@ async fn last_frames(
 }
 
 /// The frames of a resumed stream.
-pub(crate) fn resumed(frames: super::runs::Frames) -> Response {
-    sse(frames.map(|frame| frame.event()))
+pub(crate) fn resumed(frames: super::runs::Frames, metrics: &Metrics) -> Response {
+    let connected = metrics.stream_started();
+    sse(frames.map(move |frame| {
+        let _connected = &connected;
+        frame.event()
+    }))
 }
 
 /// A stream that only says why the run could not start, then ends.

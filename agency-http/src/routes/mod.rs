@@ -2,6 +2,7 @@
 
 pub(crate) mod docs;
 pub mod health;
+pub(crate) mod metrics;
 pub mod tools;
 
 use crate::ApiError;
