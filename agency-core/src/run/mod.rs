@@ -246,6 +246,12 @@ pub(crate) async fn run(
     }
 }
 
+/// A count as a signed span field: OpenTelemetry's integers are `i64` (an unsigned field would
+/// be exported as text).
+pub(crate) fn signed(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
 /// Records the end of the run on its span and logs it.
 fn log_end(result: &Result<Answer, RunError>, usage: &Usage, started: std::time::Instant) {
     let span = Span::current();
@@ -255,8 +261,8 @@ fn log_end(result: &Result<Answer, RunError>, usage: &Usage, started: std::time:
         Err(_) => "failed",
     };
     span.record("outcome", outcome);
-    span.record("gen_ai.usage.input_tokens", usage.input_tokens);
-    span.record("gen_ai.usage.output_tokens", usage.output_tokens);
+    span.record("gen_ai.usage.input_tokens", signed(usage.input_tokens));
+    span.record("gen_ai.usage.output_tokens", signed(usage.output_tokens));
     span.record("cost_usd", usage.total_cost);
     let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
     match result {

@@ -6,7 +6,7 @@ use futures::StreamExt;
 use tracing::Instrument;
 use tracing::field::Empty;
 
-use super::RunError;
+use super::{RunError, signed};
 use super::agent_run::AgentRun;
 use crate::item::{FunctionCall, Item};
 use crate::model::{ModelError, ModelEvent, ModelRequest, ModelSettings};
@@ -92,8 +92,8 @@ impl AgentRun {
             _ => None,
         };
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-        span.record("gen_ai.usage.input_tokens", seen.usage.input_tokens);
-        span.record("gen_ai.usage.output_tokens", seen.usage.output_tokens);
+        span.record("gen_ai.usage.input_tokens", signed(seen.usage.input_tokens));
+        span.record("gen_ai.usage.output_tokens", signed(seen.usage.output_tokens));
         span.record("cost_usd", seen.usage.total_cost);
         span.record("duration_ms", ms(duration));
         if let Some(model) = &seen.response_model {
