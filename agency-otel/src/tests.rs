@@ -206,3 +206,59 @@ fn nothing_is_exported_without_an_endpoint() {
     }
     assert!(Otel::from_env("svc").unwrap().is_none());
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_sub_agents_run_nests_under_the_send_message_call_that_started_it() {
+    use agency_testing::ScriptedModel;
+
+    let exporter = InMemorySpanExporter::default();
+    let provider = SdkTracerProvider::builder()
+        .with_simple_exporter(exporter.clone())
+        .build();
+    let otel = Otel::with_provider(provider);
+    let _default =
+        tracing::subscriber::set_default(tracing_subscriber::registry().with(otel.layer()));
+    let triage = Agent::builder("Triage").model("gpt-4o").build();
+    let helper = Agent::builder("Helper").model("gpt-4o-mini").build();
+    let agency = Agency::builder("desk")
+        .entry(triage.clone())
+        .agent(helper.clone())
+        .flow(triage, helper)
+        .build()
+        .unwrap();
+    let model = ScriptedModel::new([
+        Reply::function_call(
+            "send_message",
+            json!({"recipient_agent": "Helper", "message": "help", "additional_instructions": ""}),
+        ),
+        Reply::text("helped"),
+        Reply::text("done"),
+    ]);
+    let out = agency
+        .run("hi", None, agency_core::RunConfig::with_model(model))
+        .await
+        .unwrap();
+    assert_eq!(out.final_output, "done");
+    let spans = exporter.get_finished_spans().unwrap();
+    let one = |name: &str| -> &SpanData {
+        match named(&spans, name).as_slice() {
+            [span] => span,
+            other => panic!("{} spans named {name}", other.len()),
+        }
+    };
+    let (top, call, sub) = (
+        one("invoke_agent Triage"),
+        one("execute_tool send_message"),
+        one("invoke_agent Helper"),
+    );
+    assert_eq!(call.parent_span_id, top.span_context.span_id());
+    assert_eq!(sub.parent_span_id, call.span_context.span_id());
+    assert_eq!(text(sub, "caller_agent"), "Triage");
+    assert_eq!(text(call, "outcome"), "ok");
+    assert_eq!(
+        one("chat gpt-4o-mini").parent_span_id,
+        sub.span_context.span_id(),
+        "the helper's model call is in its run"
+    );
+    assert_eq!(named(&spans, "chat gpt-4o").len(), 2);
+}
