@@ -439,6 +439,7 @@ pub async fn main() -> Result<()> {
             return Ok(());
         }
     };
+    let mut telemetry = None;
     if matches!(
         cli.command,
         Some(Command::Chat { .. } | Command::Run { .. })
@@ -449,8 +450,9 @@ pub async fn main() -> Result<()> {
             Some(Command::Serve(args)) => args.log_format,
             _ => cli.serve.log_format,
         };
-        init_tracing(format);
+        telemetry = Some(init_tracing(format));
     }
+    let _telemetry = telemetry;
     match cli.command {
         None => serve(&cli.serve).await,
         Some(Command::Serve(args)) => serve(&args).await,
@@ -529,18 +531,67 @@ fn pick_agency(agencies: Vec<(&str, Agency)>, name: Option<&str>) -> Result<Agen
     }
 }
 
-fn init_tracing(format: LogFormat) {
+/// Logs to standard output in `format`, filtered by `RUST_LOG` (default `info`); with the
+/// `otel` feature, spans are also exported over OTLP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
+/// The returned guard sends the last spans when dropped.
+fn init_tracing(format: LogFormat) -> Telemetry {
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let fmt = tracing_subscriber::fmt().with_env_filter(filter);
-    let _ = match format {
-        LogFormat::Text => fmt.try_init(),
+    let fmt = tracing_subscriber::fmt::layer();
+    let fmt = match format {
+        LogFormat::Text => fmt.boxed(),
         LogFormat::Json => fmt
             .json()
             .with_current_span(true)
             .with_span_list(true)
-            .try_init(),
+            .boxed(),
     };
+    let registry = tracing_subscriber::registry().with(filter).with(fmt);
+    #[cfg(feature = "otel")]
+    {
+        let name = std::env::args_os()
+            .next()
+            .map(PathBuf::from)
+            .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "agency".to_owned());
+        let (otel, problem) = match agency_otel::Otel::from_env(&name) {
+            Ok(otel) => (otel, None),
+            Err(e) => (None, Some(e)),
+        };
+        let _ = registry.with(otel.as_ref().map(|o| o.layer())).try_init();
+        if let Some(problem) = problem {
+            tracing::warn!("spans are not exported: {problem}");
+        } else if otel.is_some() {
+            tracing::info!("spans are exported over OTLP (OTEL_EXPORTER_OTLP_ENDPOINT)");
+        }
+        Telemetry(otel)
+    }
+    #[cfg(not(feature = "otel"))]
+    {
+        let _ = registry.try_init();
+        Telemetry(None)
+    }
+}
+
+/// Sends the spans not exported yet when `main` ends.
+struct Telemetry(Option<Exporter>);
+
+#[cfg(feature = "otel")]
+type Exporter = agency_otel::Otel;
+#[cfg(not(feature = "otel"))]
+type Exporter = std::convert::Infallible;
+
+impl Drop for Telemetry {
+    fn drop(&mut self) {
+        #[cfg(feature = "otel")]
+        if let Some(otel) = &self.0 {
+            otel.shutdown();
+        }
+    }
 }
 
 /// Warnings and errors only, on standard error: standard output is the conversation.

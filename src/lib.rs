@@ -97,6 +97,10 @@ pub use agency_core::__private::schemars;
 
 /// The HTTP server: routes, OpenAPI document, docs pages, auth, CORS.
 pub use agency_http as http;
+/// OpenTelemetry: the spans exported over OTLP (`agency::main()` does it when
+/// `OTEL_EXPORTER_OTLP_ENDPOINT` is set).
+#[cfg(feature = "otel")]
+pub use agency_otel as otel;
 /// Many processes, one service: the Redis run registry (cancel and resume streams across
 /// server processes; `--redis`).
 #[cfg(feature = "redis")]
