@@ -168,5 +168,5 @@ fn helpdesk() -> AgencyBuilder {
 
 #[tokio::main]
 async fn main() -> agency::Result<()> {
-    agency::main().await
+    agency::main!().await
 }

@@ -47,5 +47,5 @@ fn demo() -> AgencyBuilder {
 
 #[tokio::main]
 async fn main() -> agency::Result<()> {
-    agency::main().await
+    agency::main!().await
 }

@@ -64,9 +64,6 @@ pub enum Error {
     /// `--redis` is not a Redis URL, or this binary was built without the `redis` feature.
     #[error("--redis: {0}")]
     Redis(String),
-    /// The command line was wrong (the message is clap's, with usage).
-    #[error("{0}")]
-    Usage(String),
     /// `chat` or `run` named an agency the program does not serve, or named none while it
     /// serves several (or none at all).
     #[error("{}", unknown_agency(.name.as_deref(), .available))]
@@ -134,11 +131,128 @@ fn unknown_agency(name: Option<&str>, available: &[String]) -> String {
 /// `Result` with [`enum@Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// The program whose command line [`main_with`] runs: its name and version, shown by `--help`
+/// and `--version` (with the framework's).
+///
+/// ```
+/// let program = agency::Program::new("tasks", "1.2.0");
+/// assert_eq!(program.long_version(), "1.2.0 (agency-rs 0.1.0)");
+/// ```
+#[derive(Debug, Clone)]
+pub struct Program {
+    name: std::borrow::Cow<'static, str>,
+    version: &'static str,
+}
+
+impl Program {
+    /// A program called `name` at `version`.
+    pub const fn new(name: &'static str, version: &'static str) -> Program {
+        Program {
+            name: std::borrow::Cow::Borrowed(name),
+            version,
+        }
+    }
+
+    /// The running binary's file name, and the framework's version (what [`main()`] uses; see
+    /// [`main!`](crate::main!) for the calling crate's version).
+    pub fn from_args() -> Program {
+        let name = std::env::args_os()
+            .next()
+            .map(PathBuf::from)
+            .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "agency".to_owned());
+        Program {
+            name: std::borrow::Cow::Owned(name),
+            version: env!("CARGO_PKG_VERSION"),
+        }
+    }
+
+    /// `VERSION (agency-rs VERSION)`.
+    pub fn long_version(&self) -> String {
+        format!("{} (agency-rs {})", self.version, env!("CARGO_PKG_VERSION"))
+    }
+}
+
+/// Runs the command line ([`main()`]) with the calling crate's name and version in `--help` and
+/// `--version`: its binary's name (`CARGO_BIN_NAME`), else its package's.
+///
+/// ```no_run
+/// #[tokio::main]
+/// async fn main() -> agency::Result<()> {
+///     agency::main!().await
+/// }
+/// ```
+#[macro_export]
+macro_rules! main {
+    () => {
+        $crate::main_with($crate::Program::new(
+            match ::core::option_env!("CARGO_BIN_NAME") {
+                ::core::option::Option::Some(name) => name,
+                ::core::option::Option::None => ::core::env!("CARGO_PKG_NAME"),
+            },
+            ::core::env!("CARGO_PKG_VERSION"),
+        ))
+    };
+}
+
+/// The environment variables the framework reads beside the options' own (`[env: ...]`),
+/// listed by `--help`.
+const ENVIRONMENT: &[(&str, &str)] = &[
+    ("OPENAI_API_KEY", "the model API's key (never logged)"),
+    (
+        "OPENAI_BASE_URL",
+        "the model API's base URL (default https://api.openai.com/v1)",
+    ),
+    (
+        "AGENCY_MODEL",
+        "the model of agents that name none (default gpt-4o)",
+    ),
+    (
+        "AGENCY_MODEL_API",
+        "responses (default) or chat_completions (Ollama, vLLM, LiteLLM)",
+    ),
+    (
+        "AGENCY_MODEL_MAX_RETRIES",
+        "retries of a model call answered 429 or 5xx (default 3)",
+    ),
+    (
+        "AGENCY_MODEL_TIMEOUT",
+        "the longest one model call may take, in seconds (default 120)",
+    ),
+    (
+        "APP_TOKEN",
+        "the bearer token every request must send (the variable --app-token-env names)",
+    ),
+    (
+        "RUST_LOG",
+        "what is logged (default info; e.g. info,agency_http=debug)",
+    ),
+    (
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "with the `otel` feature: export spans over OTLP/HTTP there",
+    ),
+    (
+        "OTEL_SERVICE_NAME",
+        "with the `otel` feature: the service's name (default: the binary's)",
+    ),
+    (
+        "OTEL_EXPORTER_OTLP_PROTOCOL",
+        "with the `otel` feature: http/protobuf (the only one supported)",
+    ),
+    ("NO_COLOR", "chat and run: no colours"),
+];
+
+/// The `Environment:` section of `--help`.
+fn environment_help() -> String {
+    let mut text = String::from("Environment (beside each option's own [env: ...]):");
+    for (name, what) in ENVIRONMENT {
+        text.push_str(&format!("\n  {name:<29}{what}"));
+    }
+    text
+}
+
 #[derive(Debug, Parser)]
-#[command(
-    about = "Serve, export and talk to the tools and agencies of this program (agency-rs).",
-    version
-)]
+#[command(about = "Serve, export and talk to the tools and agencies of this program (agency-rs).")]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -430,14 +544,29 @@ impl ServeArgs {
 /// }
 /// ```
 pub async fn main() -> Result<()> {
-    let cli = match Cli::try_parse() {
+    main_with(Program::from_args()).await
+}
+
+/// [`main()`] for `program`: its name and version are those of `--help` and `--version`.
+/// [`main!`](crate::main!) passes the calling crate's.
+pub async fn main_with(program: Program) -> Result<()> {
+    use clap::{CommandFactory, FromArgMatches};
+
+    let command = Cli::command()
+        .name(program.name.to_string())
+        .bin_name(program.name.to_string())
+        .version(program.version)
+        .long_version(program.long_version())
+        .before_help(format!("{} {}", program.name, program.long_version()))
+        .after_help(environment_help());
+    // A usage error is clap's own message on standard error, exit status 2; --help and
+    // --version print and exit 0.
+    let cli = match command
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
         Ok(cli) => cli,
-        Err(e) if e.use_stderr() => return Err(Error::Usage(e.to_string())),
-        Err(e) => {
-            // --help and --version.
-            print!("{e}");
-            return Ok(());
-        }
+        Err(e) => e.exit(),
     };
     let mut telemetry = None;
     if matches!(

@@ -83,7 +83,7 @@ pub use agency_macros::{agency, agent, tool};
 
 #[doc(hidden)]
 pub use agency_core::__private;
-pub use cli::{Chat, Error, Result, main};
+pub use cli::{Chat, Error, Program, Result, main, main_with};
 
 /// serde, for your own parameter and output types: `#[derive(agency::serde::Deserialize)]` with
 /// `#[serde(crate = "agency::serde")]`, so your crate needs no direct dependency on it.

@@ -41,6 +41,8 @@ pub struct ServerOptions {
     /// The bearer token every protected route requires; `None` turns auth off (with one
     /// warning when the server starts).
     pub app_token: Option<String>,
+    /// The environment variable `app_token` was read from (for the startup banner), if it was.
+    pub app_token_env: Option<String>,
     /// More bearer tokens, each of its own principal (`--tokens-file`); with `app_token`, every
     /// one of them is accepted. A chat belongs to the principal that started it.
     pub tokens: Vec<crate::ApiToken>,
@@ -84,6 +86,7 @@ impl Default for ServerOptions {
             host: DEFAULT_HOST.to_owned(),
             port: DEFAULT_PORT,
             app_token: None,
+            app_token_env: None,
             tokens: Vec::new(),
             chat_ttl: None,
             cors_origins: vec!["*".to_owned()],
@@ -107,6 +110,7 @@ impl std::fmt::Debug for ServerOptions {
             .field("host", &self.host)
             .field("port", &self.port)
             .field("app_token", &self.app_token.as_ref().map(|_| "<redacted>"))
+            .field("app_token_env", &self.app_token_env)
             .field("tokens", &self.tokens)
             .field("chat_ttl", &self.chat_ttl)
             .field("cors_origins", &self.cors_origins)
@@ -142,6 +146,7 @@ impl ServerOptions {
     pub fn with_app_token(mut self, token: impl Into<String>) -> Self {
         let token = token.into();
         self.app_token = (!token.is_empty()).then_some(token);
+        self.app_token_env = None;
         self
     }
 
@@ -149,6 +154,7 @@ impl ServerOptions {
     /// [`DEFAULT_APP_TOKEN_ENV`]); unset, empty or not UTF-8 turns auth off.
     pub fn with_app_token_from_env(mut self, var: &str) -> Self {
         self.app_token = std::env::var(var).ok().filter(|t| !t.is_empty());
+        self.app_token_env = Some(var.to_owned());
         self
     }
 

@@ -114,7 +114,28 @@ impl Server {
             std::net::IpAddr::V6(ip) => format!("http://[{ip}]:{}", addr.port()),
             ip => format!("http://{ip}:{}", addr.port()),
         };
-        tracing::info!("listening on {addr}; docs at {base}/docs and {base}/redoc");
+        let options = self.options();
+        let auth = match (&options.app_token, &options.app_token_env) {
+            _ if !options.auth_enabled() => "off".to_owned(),
+            (Some(_), Some(var)) => format!("bearer token from {var}"),
+            (Some(_), None) => "bearer token".to_owned(),
+            (None, _) => "bearer tokens".to_owned(),
+        };
+        let auth = match options.tokens.len() {
+            0 => auth,
+            n if options.app_token.is_some() => format!("{auth} and {n} from the tokens file"),
+            n => format!("{auth} ({n}, from the tokens file)"),
+        };
+        tracing::info!(
+            "agency-rs {}: model API {}; auth {auth}; CORS origins {}; body limit {} bytes",
+            env!("CARGO_PKG_VERSION"),
+            self.model_api(),
+            options.cors_origins.join(", "),
+            options.body_limit,
+        );
+        tracing::info!(
+            "listening on {addr}; docs at {base}/docs and {base}/redoc; metrics at {base}/metrics"
+        );
         for agency in self.agencies() {
             let route = agency.route_name();
             tracing::info!(
@@ -133,8 +154,12 @@ impl Server {
             );
         }
         if !self.options().auth_enabled() {
+            let var = options
+                .app_token_env
+                .as_deref()
+                .unwrap_or(crate::DEFAULT_APP_TOKEN_ENV);
             tracing::warn!(
-                "no app token is set (APP_TOKEN): every route is open to anyone who can reach \
+                "no app token is set ({var}): every route is open to anyone who can reach \
                  this server"
             );
             if self.threads().is_some() {

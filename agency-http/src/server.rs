@@ -62,6 +62,8 @@ struct Inner {
     shutdown: CancellationToken,
     /// Fires when the shutdown deadline passes: what still runs is answered 503.
     deadline: CancellationToken,
+    /// The model API's base URL, credentials removed (for the startup banner).
+    model_api: String,
 }
 
 impl std::fmt::Debug for Server {
@@ -112,6 +114,11 @@ impl Server {
     /// The options the server was built with.
     pub fn options(&self) -> &ServerOptions {
         &self.inner.options
+    }
+
+    /// The model API the runs call: its base URL without credentials.
+    pub(crate) fn model_api(&self) -> &str {
+        &self.inner.model_api
     }
 
     /// The registry of streamed runs.
@@ -297,8 +304,18 @@ impl ServerBuilder {
         let shutdown = CancellationToken::new();
         let tracker = tokio_util::task::TaskTracker::new();
         let metrics = Arc::new(Metrics::default());
+        let client = self.client.unwrap_or_else(ClientConfig::from_env);
+        let model_api = match &self.model {
+            Some(_) => "a custom model back end".to_owned(),
+            None => agency_core::redact_url(
+                client
+                    .base_url
+                    .as_deref()
+                    .unwrap_or(agency_core::model::OPENAI_BASE_URL),
+            ),
+        };
         let common = Arc::new(Common {
-            client: self.client.unwrap_or_else(ClientConfig::from_env),
+            client,
             policy: ClientPolicy::new(egress, options.allowed_models.clone()),
             model: self.model,
             registry: registry.clone(),
@@ -370,6 +387,7 @@ impl ServerBuilder {
                 tracker,
                 shutdown,
                 deadline,
+                model_api,
             }),
         })
     }

@@ -44,7 +44,7 @@ pub enum ServerError {
     InvalidCorsOrigin(String),
     /// The address could not be bound.
     #[error(
-        "could not listen on {addr}: {source} (is another server using the port? choose another one with --port)"
+        "could not listen on {addr}: {source} (is another server using the port? choose another one with --port or AGENCY_PORT)"
     )]
     Bind {
         /// The address that was asked for.

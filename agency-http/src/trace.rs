@@ -196,7 +196,8 @@ where
             response.headers_mut().insert(REQUEST_ID, id);
         }
         let status = response.status().as_u16();
-        this.span.record("http.response.status_code", i64::from(status));
+        this.span
+            .record("http.response.status_code", i64::from(status));
         let response = match this.seen.take() {
             Some(mut seen) => {
                 seen.status = status;

@@ -5,6 +5,7 @@ mod agent_macros;
 mod agents;
 mod chat_servers;
 mod cli;
+mod command_line;
 mod fake_openai;
 mod fleet;
 mod health;

@@ -14,7 +14,7 @@ mod openai;
 mod request;
 mod synth;
 
-pub use config::{ClientConfig, HeaderError, ModelApi};
+pub use config::{ClientConfig, HeaderError, ModelApi, OPENAI_BASE_URL};
 pub use egress::{Egress, EgressError, is_internal};
 pub use error::ModelError;
 pub use event::{
