@@ -6,8 +6,8 @@ use futures::StreamExt;
 use tracing::Instrument;
 use tracing::field::Empty;
 
-use super::{RunError, signed};
 use super::agent_run::AgentRun;
+use super::{RunError, signed};
 use crate::item::{FunctionCall, Item};
 use crate::model::{ModelError, ModelEvent, ModelRequest, ModelSettings};
 use crate::run::{Builtin, ModelCallReport};
@@ -93,7 +93,10 @@ impl AgentRun {
         };
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
         span.record("gen_ai.usage.input_tokens", signed(seen.usage.input_tokens));
-        span.record("gen_ai.usage.output_tokens", signed(seen.usage.output_tokens));
+        span.record(
+            "gen_ai.usage.output_tokens",
+            signed(seen.usage.output_tokens),
+        );
         span.record("cost_usd", seen.usage.total_cost);
         span.record("duration_ms", ms(duration));
         if let Some(model) = &seen.response_model {
