@@ -52,6 +52,7 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "cli")]
 mod cli;
 
 pub use agency_core::agent::{DEFAULT_MAX_TURNS, default_model};
@@ -83,6 +84,7 @@ pub use agency_macros::{agency, agent, tool};
 
 #[doc(hidden)]
 pub use agency_core::__private;
+#[cfg(feature = "cli")]
 pub use cli::{Chat, Error, Program, Result, main, main_with};
 
 /// serde, for your own parameter and output types: `#[derive(agency::serde::Deserialize)]` with
@@ -96,6 +98,7 @@ pub use agency_core::__private::serde;
 pub use agency_core::__private::schemars;
 
 /// The HTTP server: routes, OpenAPI document, docs pages, auth, CORS.
+#[cfg(feature = "server")]
 pub use agency_http as http;
 /// OpenTelemetry: the spans exported over OTLP (`agency::main()` does it when
 /// `OTEL_EXPORTER_OTLP_ENDPOINT` is set).
@@ -108,6 +111,7 @@ pub use agency_redis as redis;
 
 /// The items most programs need: `use agency::prelude::*;`.
 pub mod prelude {
+    #[cfg(feature = "server")]
     pub use crate::http::Server;
     pub use crate::item::{Content, FunctionCall, FunctionCallOutput, Message, Part, Role};
     pub use crate::{
