@@ -4,24 +4,55 @@
 //! Every URL in the pages is relative (`docs/swagger-ui.css`, `openapi.json`), so they keep
 //! working when the router is nested under a prefix.
 
-use std::sync::Arc;
-
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::Path;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
-use utoipa_swagger_ui::Config;
 
 use crate::ApiError;
 
 /// The ReDoc standalone bundle (redoc 2.5.4 from npm, MIT licensed: see `assets/redoc/LICENSE`).
 static REDOC_JS: &[u8] = include_bytes!("../../assets/redoc/redoc.standalone.js");
 
+/// Swagger UI's files (swagger-ui-dist 5.35.0 from npm, Apache-2.0: see
+/// `assets/swagger-ui/LICENSE`), and its initializer, which loads `openapi.json`.
+static SWAGGER_FILES: [(&str, &str, &[u8]); 6] = [
+    (
+        "swagger-ui-bundle.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/swagger-ui/swagger-ui-bundle.js"),
+    ),
+    (
+        "swagger-ui-standalone-preset.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/swagger-ui/swagger-ui-standalone-preset.js"),
+    ),
+    (
+        "swagger-initializer.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/swagger-ui/swagger-initializer.js"),
+    ),
+    (
+        "swagger-ui.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../assets/swagger-ui/swagger-ui.css"),
+    ),
+    (
+        "index.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../assets/swagger-ui/index.css"),
+    ),
+    (
+        "favicon-32x32.png",
+        "image/png",
+        include_bytes!("../../assets/swagger-ui/favicon-32x32.png"),
+    ),
+];
+
 /// The public documentation routes for a document serialized as `openapi`.
 pub(crate) fn router(openapi: Bytes, title: &str) -> Router {
-    let swagger_config = Arc::new(Config::new(["openapi.json"]));
     let docs_html = Html(swagger_page(title));
     let redoc_html = Html(redoc_page(title));
     Router::new()
@@ -36,38 +67,23 @@ pub(crate) fn router(openapi: Bytes, title: &str) -> Router {
         .route("/docs/", get(|| async { Redirect::permanent("../docs") }))
         .route(
             "/docs/{*file}",
-            get(move |Path(file): Path<String>| {
-                let config = swagger_config.clone();
-                async move { swagger_asset(&file, config) }
-            }),
+            get(|Path(file): Path<String>| async move { swagger_asset(&file) }),
         )
         .route("/redoc", get(move || async move { redoc_html }))
         .route("/redoc/redoc.standalone.js", get(redoc_js))
 }
 
-fn swagger_asset(file: &str, config: Arc<Config<'static>>) -> Response {
-    match utoipa_swagger_ui::serve(file, config) {
-        Ok(Some(asset)) => {
-            let content_type = HeaderValue::from_str(&asset.content_type)
-                .unwrap_or(HeaderValue::from_static("application/octet-stream"));
-            let mut response = (
-                [(header::CONTENT_TYPE, content_type)],
-                asset.bytes.into_owned(),
-            )
-                .into_response();
-            if asset.gzpipped {
-                response
-                    .headers_mut()
-                    .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-            }
-            response
-        }
-        Ok(None) => ApiError::NotFound.into_response(),
-        Err(e) => ApiError::detail(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("Swagger UI asset '{file}' could not be prepared: {e}"),
+fn swagger_asset(file: &str) -> Response {
+    match SWAGGER_FILES.iter().find(|(name, _, _)| *name == file) {
+        Some((_, content_type, bytes)) => (
+            [
+                (header::CONTENT_TYPE, *content_type),
+                (header::CACHE_CONTROL, "public, max-age=86400"),
+            ],
+            *bytes,
         )
-        .into_response(),
+            .into_response(),
+        None => ApiError::NotFound.into_response(),
     }
 }
 

@@ -36,7 +36,7 @@ pub(crate) fn add_to_openapi(doc: &mut OpenApiBuilder) {
         "/metrics",
         "get",
         json!({
-            "tags": ["health"],
+            "tags": ["metrics"],
             "summary": "Metrics, in the Prometheus text format",
             "operationId": "metrics",
             "responses": responses,
