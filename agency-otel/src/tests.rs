@@ -40,6 +40,17 @@ fn named<'a>(spans: &'a [SpanData], name: &str) -> Vec<&'a SpanData> {
     spans.iter().filter(|s| s.name == name).collect()
 }
 
+/// This thread's spans, exported to memory until the guard is dropped.
+fn capture() -> (InMemorySpanExporter, tracing::subscriber::DefaultGuard) {
+    let exporter = InMemorySpanExporter::default();
+    let provider = SdkTracerProvider::builder()
+        .with_simple_exporter(exporter.clone())
+        .build();
+    let otel = Otel::with_provider(provider);
+    let subscriber = tracing_subscriber::registry().with(otel.layer());
+    (exporter, tracing::subscriber::set_default(subscriber))
+}
+
 fn agency(tool: Tool) -> Agency {
     let agent = Agent::builder("Assistant")
         .model("gpt-4o")
@@ -51,13 +62,7 @@ fn agency(tool: Tool) -> Agency {
 // One thread: the subscriber set for this test sees the server's tasks too.
 #[tokio::test(flavor = "current_thread")]
 async fn a_run_with_a_tool_call_exports_request_run_model_and_tool_spans() {
-    let exporter = InMemorySpanExporter::default();
-    let provider = SdkTracerProvider::builder()
-        .with_simple_exporter(exporter.clone())
-        .build();
-    let otel = Otel::with_provider(provider);
-    let subscriber = tracing_subscriber::registry().with(otel.layer());
-    let _default = tracing::subscriber::set_default(subscriber);
+    let (exporter, _default) = capture();
 
     let fake = FakeOpenAi::start().await;
     fake.push(Reply::function_call("add", json!([2, 40])).usage(100, 10));
@@ -159,13 +164,7 @@ async fn a_run_with_a_tool_call_exports_request_run_model_and_tool_spans() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_failing_model_call_is_an_error_span_with_its_type() {
-    let exporter = InMemorySpanExporter::default();
-    let provider = SdkTracerProvider::builder()
-        .with_simple_exporter(exporter.clone())
-        .build();
-    let otel = Otel::with_provider(provider);
-    let _default =
-        tracing::subscriber::set_default(tracing_subscriber::registry().with(otel.layer()));
+    let (exporter, _default) = capture();
     let fake = FakeOpenAi::start().await;
     fake.push(Reply::error(500, "overloaded"));
     let add = Tool::builder("add")
@@ -211,13 +210,7 @@ fn nothing_is_exported_without_an_endpoint() {
 async fn a_sub_agents_run_nests_under_the_send_message_call_that_started_it() {
     use agency_testing::ScriptedModel;
 
-    let exporter = InMemorySpanExporter::default();
-    let provider = SdkTracerProvider::builder()
-        .with_simple_exporter(exporter.clone())
-        .build();
-    let otel = Otel::with_provider(provider);
-    let _default =
-        tracing::subscriber::set_default(tracing_subscriber::registry().with(otel.layer()));
+    let (exporter, _default) = capture();
     let triage = Agent::builder("Triage").model("gpt-4o").build();
     let helper = Agent::builder("Helper").model("gpt-4o-mini").build();
     let agency = Agency::builder("desk")
