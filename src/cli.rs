@@ -21,8 +21,8 @@ pub use chat::Chat;
 
 /// Why `agency::main()` stopped.
 ///
-/// Its `Debug` form is its message and the chain of its causes, so that a `main` returning
-/// `agency::Result<()>` prints a readable error.
+/// Its `Debug` form is its message and the causes the message does not already quote: what
+/// [`main()`] prints after `error: `.
 #[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -102,16 +102,19 @@ pub enum Error {
 
 impl std::fmt::Debug for Error {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{self}")?;
+        let mut text = self.to_string();
         let mut source = std::error::Error::source(self);
         while let Some(cause) = source {
-            // A transparent variant's source is the error it already printed.
-            if cause.to_string() != self.to_string() {
-                write!(f, "\n  caused by: {cause}")?;
+            // A cause the message already quotes (a transparent variant's, or `{source}` in
+            // the message) is not repeated.
+            let cause_text = cause.to_string();
+            if !text.contains(&cause_text) {
+                text.push_str("\n  caused by: ");
+                text.push_str(&cause_text);
             }
             source = cause.source();
         }
-        Ok(())
+        f.write_str(&text)
     }
 }
 
@@ -543,6 +546,11 @@ impl ServeArgs {
 ///     agency::main().await
 /// }
 /// ```
+///
+/// A usage error is printed by clap (exit status 2); any other error as one `error: ...` line
+/// on standard error, its causes under it if the message does not already say them, and the
+/// process ends with exit status 1 (so the `Result` is only ever `Ok`; use [`Program::run`] to
+/// get the error instead).
 pub async fn main() -> Result<()> {
     main_with(Program::from_args()).await
 }
@@ -550,59 +558,74 @@ pub async fn main() -> Result<()> {
 /// [`main()`] for `program`: its name and version are those of `--help` and `--version`.
 /// [`main!`](crate::main!) passes the calling crate's.
 pub async fn main_with(program: Program) -> Result<()> {
-    use clap::{CommandFactory, FromArgMatches};
-
-    let command = Cli::command()
-        .name(program.name.to_string())
-        .bin_name(program.name.to_string())
-        .version(program.version)
-        .long_version(program.long_version())
-        .before_help(format!("{} {}", program.name, program.long_version()))
-        .after_help(environment_help());
-    // A usage error is clap's own message on standard error, exit status 2; --help and
-    // --version print and exit 0.
-    let cli = match command
-        .try_get_matches()
-        .and_then(|m| Cli::from_arg_matches(&m))
-    {
-        Ok(cli) => cli,
-        Err(e) => e.exit(),
-    };
-    let mut telemetry = None;
-    if matches!(
-        cli.command,
-        Some(Command::Chat { .. } | Command::Run { .. })
-    ) {
-        init_tracing_to_stderr();
-    } else {
-        let format = match &cli.command {
-            Some(Command::Serve(args)) => args.log_format,
-            _ => cli.serve.log_format,
-        };
-        telemetry = Some(init_tracing(format));
-    }
-    let _telemetry = telemetry;
-    match cli.command {
-        None => serve(&cli.serve).await,
-        Some(Command::Serve(args)) => serve(&args).await,
-        Some(Command::List) => list(),
-        Some(Command::Export(export)) => self::export(export, &cli.serve),
-        Some(Command::Chat { agency, talk }) => {
-            let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
-            let mut chat = talk
-                .chat(find_agency(agency.as_deref())?)
-                .interactive(interactive);
-            chat.run(chat::StdinLines::spawn(), &mut std::io::stdout())
-                .await
+    match program.run().await {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            // Whatever `run` set up (the log output, the OTLP exporter) is already shut down.
+            eprintln!("error: {e:?}");
+            std::process::exit(1)
         }
-        Some(Command::Run {
-            agency,
-            message,
-            talk,
-        }) => {
-            let mut chat = talk.chat(find_agency(Some(&agency))?);
-            chat.send(&message, &mut std::io::stdout()).await?;
-            Ok(())
+    }
+}
+
+impl Program {
+    /// Runs the command line like [`main_with`], but returns an error instead of printing it
+    /// and exiting (usage errors, `--help` and `--version` still print and exit, as clap does).
+    pub async fn run(self) -> Result<()> {
+        use clap::{CommandFactory, FromArgMatches};
+
+        let command = Cli::command()
+            .name(self.name.to_string())
+            .bin_name(self.name.to_string())
+            .version(self.version)
+            .long_version(self.long_version())
+            .before_help(format!("{} {}", self.name, self.long_version()))
+            .after_help(environment_help());
+        // A usage error is clap's own message on standard error, exit status 2; --help and
+        // --version print and exit 0.
+        let cli = match command
+            .try_get_matches()
+            .and_then(|m| Cli::from_arg_matches(&m))
+        {
+            Ok(cli) => cli,
+            Err(e) => e.exit(),
+        };
+        let mut telemetry = None;
+        if matches!(
+            cli.command,
+            Some(Command::Chat { .. } | Command::Run { .. })
+        ) {
+            init_tracing_to_stderr();
+        } else {
+            let format = match &cli.command {
+                Some(Command::Serve(args)) => args.log_format,
+                _ => cli.serve.log_format,
+            };
+            telemetry = Some(init_tracing(format));
+        }
+        let _telemetry = telemetry;
+        match cli.command {
+            None => serve(&cli.serve).await,
+            Some(Command::Serve(args)) => serve(&args).await,
+            Some(Command::List) => list(),
+            Some(Command::Export(export)) => self::export(export, &cli.serve),
+            Some(Command::Chat { agency, talk }) => {
+                let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+                let mut chat = talk
+                    .chat(find_agency(agency.as_deref())?)
+                    .interactive(interactive);
+                chat.run(chat::StdinLines::spawn(), &mut std::io::stdout())
+                    .await
+            }
+            Some(Command::Run {
+                agency,
+                message,
+                talk,
+            }) => {
+                let mut chat = talk.chat(find_agency(Some(&agency))?);
+                chat.send(&message, &mut std::io::stdout()).await?;
+                Ok(())
+            }
         }
     }
 }

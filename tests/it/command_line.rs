@@ -123,6 +123,27 @@ fn a_port_in_use_is_named_with_how_to_choose_another() {
         err.contains("--port") && err.contains("AGENCY_PORT"),
         "{err}"
     );
+    // One line for people: `error: ` and the message (its Display), not `Error: ` and a
+    // Debug dump, and the OS error said once.
+    assert!(err.starts_with("error: could not listen on "), "{err}");
+    assert!(
+        !err.contains("Error: ") && !err.contains("caused by"),
+        "{err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+}
+
+#[test]
+fn any_other_error_is_an_error_line_with_exit_status_1() {
+    let out = quickstart(&["export", "tools", "-o", "/nonexistent-dir/tools.json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.starts_with("error: cannot write /nonexistent-dir/tools.json: "),
+        "{err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(out.stdout.is_empty());
 }
 
 /// The banner: framework version, the model API without its credentials, where the token comes
