@@ -49,6 +49,19 @@
 //!
 //! See [`tool`](macro@tool) for everything `#[tool]` accepts, [`agent`](macro@agent) for agents
 //! and [`agency`](macro@agency) for agencies.
+//!
+//! ## Cargo features
+//!
+//! - `cli` (default; implies `server`): `agency::main()`, `agency::main!()`, `agency::Chat` (the
+//!   terminal conversation): clap and tracing-subscriber;
+//! - `server` (default): `agency::http`, the axum server with its OpenAPI document and docs
+//!   pages;
+//! - `sqlite` (default), `postgres`: those thread stores ([`thread::open`]);
+//! - `redis` (default; implies `server`): `agency::redis`, `--redis`;
+//! - `otel`: `agency::otel`, spans exported over OTLP.
+//!
+//! With `default-features = false` only the run loop (tools, agents, agencies, models, thread
+//! stores) is compiled.
 
 #![warn(missing_docs)]
 
