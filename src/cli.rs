@@ -142,18 +142,77 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// assert_eq!(program.long_version(), "1.2.0 (agency-rs 0.1.0)");
 /// ```
 #[derive(Debug, Clone)]
+#[must_use = "a Program does nothing until it is awaited (or `.run().await`)"]
 pub struct Program {
     name: std::borrow::Cow<'static, str>,
     version: &'static str,
+    states: crate::States,
+    routes: Vec<crate::http::axum::Router>,
+    operations: Vec<crate::http::openapi::Operation>,
 }
 
 impl Program {
     /// A program called `name` at `version`.
-    pub const fn new(name: &'static str, version: &'static str) -> Program {
+    pub fn new(name: &'static str, version: &'static str) -> Program {
         Program {
             name: std::borrow::Cow::Borrowed(name),
             version,
+            states: crate::States::new(),
+            routes: Vec::new(),
+            operations: Vec::new(),
         }
+    }
+
+    /// Gives every tool `value` (a database pool, a repository...), which a `#[tool]` function
+    /// takes as a `State<T>` parameter: the served tools and agencies
+    /// ([`ServerBuilder::state`](crate::http::ServerBuilder::state)) and the runs of `chat` and
+    /// `run`.
+    ///
+    /// ```no_run
+    /// # #[derive(Clone)] struct TaskRepo;
+    /// #[tokio::main]
+    /// async fn main() -> agency::Result<()> {
+    ///     agency::main!().state(TaskRepo).await
+    /// }
+    /// ```
+    pub fn state<T: Send + Sync + 'static>(mut self, value: T) -> Program {
+        self.states = self.states.with(value);
+        self
+    }
+
+    /// Serves your own routes beside the agencies, behind the same auth, CORS, logs and body
+    /// limit ([`ServerBuilder::routes`](crate::http::ServerBuilder::routes)).
+    pub fn routes(mut self, router: crate::http::axum::Router) -> Program {
+        self.routes.push(router);
+        self
+    }
+
+    /// Documents an operation of your routes in the OpenAPI document
+    /// ([`ServerBuilder::operation`](crate::http::ServerBuilder::operation)).
+    pub fn operation(mut self, operation: crate::http::openapi::Operation) -> Program {
+        self.operations.push(operation);
+        self
+    }
+
+    /// Documents several operations (see [`Program::operation`]).
+    pub fn operations(
+        mut self,
+        operations: impl IntoIterator<Item = crate::http::openapi::Operation>,
+    ) -> Program {
+        self.operations.extend(operations);
+        self
+    }
+
+    /// The server this program serves: everything discovered, its state, routes and operations.
+    fn server_builder(&self) -> crate::http::ServerBuilder {
+        let mut builder = Server::builder().discover().states(self.states.clone());
+        for router in &self.routes {
+            builder = builder.routes(router.clone());
+        }
+        for op in &self.operations {
+            builder = builder.operation(op.clone());
+        }
+        builder
     }
 
     /// The running binary's file name, and the framework's version (what [`main()`] uses; see
@@ -166,7 +225,7 @@ impl Program {
             .unwrap_or_else(|| "agency".to_owned());
         Program {
             name: std::borrow::Cow::Owned(name),
-            version: env!("CARGO_PKG_VERSION"),
+            ..Program::new("agency", env!("CARGO_PKG_VERSION"))
         }
     }
 
@@ -176,8 +235,9 @@ impl Program {
     }
 }
 
-/// Runs the command line ([`main()`]) with the calling crate's name and version in `--help` and
-/// `--version`: its binary's name (`CARGO_BIN_NAME`), else its package's.
+/// The [`Program`] of the calling crate (its binary's name, `CARGO_BIN_NAME`, else its
+/// package's, and its version in `--help` and `--version`); awaiting it runs the command line
+/// ([`main()`]).
 ///
 /// ```no_run
 /// #[tokio::main]
@@ -188,7 +248,7 @@ impl Program {
 #[macro_export]
 macro_rules! main {
     () => {
-        $crate::main_with($crate::Program::new(
+        ($crate::Program::new(
             match ::core::option_env!("CARGO_BIN_NAME") {
                 ::core::option::Option::Some(name) => name,
                 ::core::option::Option::None => ::core::env!("CARGO_PKG_NAME"),
@@ -196,6 +256,16 @@ macro_rules! main {
             ::core::env!("CARGO_PKG_VERSION"),
         ))
     };
+}
+
+impl std::future::IntoFuture for Program {
+    type Output = Result<()>;
+    type IntoFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>>>>;
+
+    /// [`main_with`] this program.
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(main_with(self))
+    }
 }
 
 /// The environment variables the framework reads beside the options' own (`[env: ...]`),
@@ -605,14 +675,14 @@ impl Program {
         }
         let _telemetry = telemetry;
         match cli.command {
-            None => serve(&cli.serve).await,
-            Some(Command::Serve(args)) => serve(&args).await,
+            None => serve(&self, &cli.serve).await,
+            Some(Command::Serve(args)) => serve(&self, &args).await,
             Some(Command::List) => list(),
-            Some(Command::Export(export)) => self::export(export, &cli.serve),
+            Some(Command::Export(export)) => self::export(&self, export, &cli.serve),
             Some(Command::Chat { agency, talk }) => {
                 let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
                 let mut chat = talk
-                    .chat(find_agency(agency.as_deref())?)
+                    .chat(find_agency(agency.as_deref())?, &self.states)
                     .interactive(interactive);
                 chat.run(chat::StdinLines::spawn(), &mut std::io::stdout())
                     .await
@@ -622,7 +692,7 @@ impl Program {
                 message,
                 talk,
             }) => {
-                let mut chat = talk.chat(find_agency(Some(&agency))?);
+                let mut chat = talk.chat(find_agency(Some(&agency))?, &self.states);
                 chat.send(&message, &mut std::io::stdout()).await?;
                 Ok(())
             }
@@ -633,10 +703,10 @@ impl Program {
 impl TalkArgs {
     /// A conversation with `agency` on the model of the environment, coloured when standard
     /// output is a terminal (and `NO_COLOR` is unset), cancelled by Ctrl-C.
-    fn chat(self, agency: Agency) -> Chat {
+    fn chat(self, agency: Agency, states: &crate::States) -> Chat {
         let colour = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
         let mut chat = Chat::new(agency)
-            .config(crate::RunConfig::from_env())
+            .config(crate::RunConfig::from_env().states(states.clone()))
             .colour(colour)
             .cancel_on_ctrl_c(true);
         if let Some(recipient) = self.recipient {
@@ -758,11 +828,12 @@ fn init_tracing_to_stderr() {
 }
 
 fn server(
+    program: &Program,
     options: ServerOptions,
     threads: Option<Threads>,
     registry: Option<Arc<dyn RunRegistry>>,
 ) -> Result<Server> {
-    let mut builder = Server::builder().discover().options(options);
+    let mut builder = program.server_builder().options(options);
     if let Some(threads) = threads {
         builder = builder.threads(threads);
     }
@@ -772,7 +843,7 @@ fn server(
     Ok(builder.build()?)
 }
 
-async fn serve(args: &ServeArgs) -> Result<()> {
+async fn serve(program: &Program, args: &ServeArgs) -> Result<()> {
     let options = args.options()?;
     let (mut threads, fleet) = (args.threads().await?, args.fleet().await?);
     let mut registry = None;
@@ -780,7 +851,7 @@ async fn serve(args: &ServeArgs) -> Result<()> {
         threads = threads.map(|t| t.with_lock(lock));
         registry = Some(shared);
     }
-    server(options, threads, registry)?.serve().await?;
+    server(program, options, threads, registry)?.serve().await?;
     Ok(())
 }
 
@@ -834,7 +905,7 @@ fn list() -> Result<()> {
     Ok(())
 }
 
-fn export(export: Export, args: &ServeArgs) -> Result<()> {
+fn export(program: &Program, export: Export, args: &ServeArgs) -> Result<()> {
     let (text, output) = match export {
         Export::Openapi { url, title, output } => {
             let mut options = args.options()?;
@@ -848,7 +919,7 @@ fn export(export: Export, args: &ServeArgs) -> Result<()> {
             // depend only on whether it keeps chats.
             let keeps_chats = !args.threads.trim().eq_ignore_ascii_case("none");
             let threads = keeps_chats.then(|| Threads::new(InMemoryThreadStore::default()));
-            let server = server(options, threads, None)?;
+            let server = server(program, options, threads, None)?;
             (pretty(server.openapi()), output)
         }
         Export::Tools { format, output } => {

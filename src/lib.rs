@@ -89,9 +89,9 @@ pub use agency_core::validate;
 pub use agency_core::{
     Agency, AgencyBuilder, AgencyError, AgencyRegistration, Agent, AgentBuilder, AgentError,
     AgentRegistration, CancelMode, Entry, FieldError, IntoAgency, IntoAgent, Item, Loc, Meta,
-    ModelPrice, PriceTable, RegistryError, RunConfig, RunControl, RunError, RunEvent, RunFailure,
-    RunOutput, RunStream, Tool, ToolBuilder, ToolContext, ToolError, ToolFuture, ToolRegistration,
-    ToolSchemaError, Toolbox, Usage, UserContext,
+    MissingState, ModelPrice, PriceTable, RegistryError, RunConfig, RunControl, RunError, RunEvent,
+    RunFailure, RunOutput, RunStream, State, StateKey, States, Tool, ToolBuilder, ToolContext,
+    ToolError, ToolFuture, ToolRegistration, ToolSchemaError, Toolbox, Usage, UserContext,
 };
 pub use agency_macros::{agency, agent, tool};
 
@@ -129,7 +129,7 @@ pub mod prelude {
     pub use crate::item::{Content, FunctionCall, FunctionCallOutput, Message, Part, Role};
     pub use crate::{
         Agency, AgencyBuilder, AgencyError, Agent, CancelMode, Entry, Item, Meta, RunConfig,
-        RunEvent, RunOutput, Tool, ToolContext, ToolError, UserContext, tool,
+        RunEvent, RunOutput, State, Tool, ToolContext, ToolError, UserContext, tool,
     };
     // The attribute macros only: `crate::agency` and `crate::agent` also name modules, which
     // would shadow the `agency` crate itself in `agency::main()`.

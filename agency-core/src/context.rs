@@ -4,6 +4,9 @@ use serde::{Serialize, de::DeserializeOwned};
 use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
 
+use crate::ToolError;
+use crate::state::{MissingState, State, States};
+
 /// What a running tool can see of the run that called it.
 ///
 /// Take `&ToolContext` as a parameter of a `#[tool]` function (or of a tool struct's `run`) to
@@ -24,6 +27,7 @@ pub struct ToolContext {
     user_context: UserContext,
     cancel: CancellationToken,
     default_timeout: Option<std::time::Duration>,
+    states: States,
 }
 
 impl ToolContext {
@@ -62,6 +66,74 @@ impl ToolContext {
     /// The timeout for tools that set none of their own, if one was given.
     pub fn default_timeout(&self) -> Option<std::time::Duration> {
         self.default_timeout
+    }
+
+    /// Gives this call the shared values of the server, agency or run.
+    pub fn with_states(mut self, states: States) -> Self {
+        self.states = states;
+        self
+    }
+
+    /// The shared values this call can ask for.
+    pub fn states(&self) -> &States {
+        &self.states
+    }
+
+    /// The shared value of type `T` (given with `.state(value)` to the server, the agency or the
+    /// run), or [`ToolError::MissingState`] naming the type. A `State<T>` parameter of a
+    /// `#[tool]` function is the same, checked at startup.
+    ///
+    /// ```
+    /// use agency_core::{States, ToolContext};
+    ///
+    /// struct Pool(&'static str);
+    ///
+    /// let ctx = ToolContext::new().with_states(States::new().with(Pool("tasks.db")));
+    /// assert_eq!(ctx.state::<Pool>().unwrap().0, "tasks.db");
+    /// let missing = ctx.state::<String>().unwrap_err();
+    /// assert!(missing.to_string().contains("needs a `alloc::string::String`"));
+    /// ```
+    pub fn state<T: Send + Sync + 'static>(&self) -> Result<State<T>, ToolError> {
+        self.states.get::<T>().map(State::new).ok_or_else(|| {
+            ToolError::MissingState(MissingState {
+                tool: None,
+                type_name: std::any::type_name::<T>(),
+            })
+        })
+    }
+
+    /// The run's user context read as a `T` (a struct of the fields the tool expects); an error
+    /// names the field that does not fit and why.
+    ///
+    /// ```
+    /// use agency_core::{ToolContext, UserContext};
+    ///
+    /// #[derive(serde::Deserialize)]
+    /// struct Caller {
+    ///     plan: String,
+    ///     seats: u32,
+    /// }
+    ///
+    /// let ctx = ToolContext::new();
+    /// ctx.user_context().set("plan", "pro");
+    /// ctx.user_context().set("seats", "many");
+    /// let err = ctx.user_context_as::<Caller>().err().unwrap();
+    /// assert!(err.to_string().starts_with("user_context field `seats` does not fit"), "{err}");
+    /// ctx.user_context().set("seats", 3);
+    /// assert_eq!(ctx.user_context_as::<Caller>().unwrap().seats, 3);
+    /// ```
+    pub fn user_context_as<T: DeserializeOwned>(&self) -> Result<T, ToolError> {
+        let value = Value::Object(self.user_context.snapshot());
+        serde_path_to_error::deserialize::<_, T>(&value).map_err(|e| {
+            let path = e.path().to_string();
+            let ty = std::any::type_name::<T>();
+            let reason = e.into_inner();
+            ToolError::Failed(if path == "." {
+                format!("user_context does not fit `{ty}`: {reason}")
+            } else {
+                format!("user_context field `{path}` does not fit `{ty}`: {reason}")
+            })
+        })
     }
 
     /// Ties this call to a run's cancellation.

@@ -53,6 +53,10 @@ pub enum ToolError {
     /// and servers refuse such a tool; see [`Tool::check`](crate::Tool::check)).
     #[error("{0}")]
     InvalidSchema(ToolSchemaError),
+    /// The tool needs a shared value (`State<T>`, [`ToolContext::state`](crate::ToolContext::state))
+    /// that the server, the agency and the run all lack.
+    #[error("{0}")]
+    MissingState(crate::MissingState),
 }
 
 /// A tool whose input schema the argument validator cannot use: a `multipleOf` of 0 or less, a

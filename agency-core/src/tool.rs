@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use crate::run::Builtin;
 use crate::validate::ToolInput;
-use crate::{FieldError, Loc, ToolContext, ToolError, ToolSchemaError, schema};
+use crate::{FieldError, StateKey, ToolContext, ToolError, ToolSchemaError, schema};
 
 /// How long a tool call may take when neither the tool ([`ToolBuilder::timeout`],
 /// `#[tool(timeout = "30s")]`) nor the caller ([`ToolContext::with_default_timeout`]) says.
@@ -62,6 +62,7 @@ struct Inner {
     input: ToolInput,
     warnings: Vec<String>,
     timeout: Option<Duration>,
+    requires: Vec<StateKey>,
     handler: Box<Handler>,
     /// Set for the tools the run loop itself carries out (`send_message`, `transfer_to_*`).
     builtin: Option<Builtin>,
@@ -75,6 +76,7 @@ impl Tool {
             description: Cow::Borrowed(""),
             strict: true,
             timeout: None,
+            requires: Vec::new(),
         }
     }
 
@@ -121,6 +123,13 @@ impl Tool {
     /// The tool's own timeout, if it has one (otherwise the caller's default applies).
     pub fn timeout(&self) -> Option<Duration> {
         self.0.timeout
+    }
+
+    /// The types of the shared values the tool needs ([`ToolBuilder::requires`]; a `#[tool]`
+    /// function's `State<T>` parameters): servers, agencies and runs check that they have them
+    /// before serving or running the tool.
+    pub fn requires(&self) -> &[StateKey] {
+        &self.0.requires
     }
 
     /// Warnings found while building the tool (for example why it could not be strict, or which
@@ -177,6 +186,9 @@ impl Tool {
         let tool = self.clone();
         async move {
             tool.check().map_err(ToolError::InvalidSchema)?;
+            ctx.states()
+                .check([&tool])
+                .map_err(ToolError::MissingState)?;
             let args = tool
                 .validate(args)
                 .map_err(|errors| ToolError::InvalidArguments {
@@ -223,9 +235,20 @@ pub struct ToolBuilder {
     description: Cow<'static, str>,
     strict: bool,
     timeout: Option<Duration>,
+    requires: Vec<StateKey>,
 }
 
 impl ToolBuilder {
+    /// Declares that the tool needs a shared value of `key`'s type (`State::<T>::key()`), which
+    /// its handler takes with [`ToolContext::state`]: a server or agency that serves the tool
+    /// without one refuses to start, and a call without one fails before the handler runs.
+    pub fn requires(mut self, key: StateKey) -> Self {
+        if !self.requires.contains(&key) {
+            self.requires.push(key);
+        }
+        self
+    }
+
     /// What the tool does (the model reads it to decide when to call the tool).
     pub fn description(mut self, description: impl Into<Cow<'static, str>>) -> Self {
         self.description = description.into();
@@ -361,41 +384,17 @@ impl ToolBuilder {
             input,
             warnings,
             timeout: self.timeout,
+            requires: self.requires,
             handler,
             builtin: None,
         }))
     }
 }
 
-/// Deserializes validated arguments, keeping the path of any field serde still refuses (a `u32`
-/// out of range, a custom `Deserialize` impl...).
+/// Deserializes validated arguments (see [`crate::validate::deserialize`]).
 fn deserialize<I: DeserializeOwned>(tool: &str, args: Value) -> Result<I, ToolError> {
-    serde_path_to_error::deserialize::<_, I>(&args).map_err(|e| {
-        let mut loc = Vec::new();
-        let mut input = Some(&args);
-        for segment in e.path().iter() {
-            use serde_path_to_error::Segment;
-            match segment {
-                Segment::Seq { index } => {
-                    input = input.and_then(|v| v.get(*index));
-                    loc.push(Loc::Index(*index));
-                }
-                Segment::Map { key } | Segment::Enum { variant: key } => {
-                    input = input.and_then(|v| v.get(key));
-                    loc.push(Loc::Key(key.clone()));
-                }
-                Segment::Unknown => {}
-            }
-        }
-        ToolError::InvalidArguments {
-            tool: tool.to_owned(),
-            errors: vec![FieldError {
-                kind: "value_error".into(),
-                loc,
-                msg: format!("Value error, {}", e.inner()),
-                input: input.cloned().unwrap_or(Value::Null),
-                ctx: None,
-            }],
-        }
+    crate::validate::deserialize(&args).map_err(|error| ToolError::InvalidArguments {
+        tool: tool.to_owned(),
+        errors: vec![error],
     })
 }

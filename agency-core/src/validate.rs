@@ -23,6 +23,7 @@ mod pattern;
 mod scalar;
 mod schema_error;
 mod tool_input;
+mod typed;
 mod union;
 mod validator;
 mod walker;
@@ -30,6 +31,7 @@ mod walker;
 pub(crate) use json::compare_numbers;
 pub use schema_error::SchemaError;
 pub(crate) use tool_input::ToolInput;
+pub use typed::{deserialize, parse, validator_of};
 pub use validator::Validator;
 
 use std::borrow::Cow;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use agency_core::model::{ClientConfig, Egress, Model};
 use agency_core::thread::Threads;
 use agency_core::{
-    Agency, AgencyError, AgencyRegistration, IntoAgency, RegistryError, Tool, Toolbox,
+    Agency, AgencyError, AgencyRegistration, IntoAgency, RegistryError, States, Tool, Toolbox,
 };
 use axum::Router;
 use axum::body::Bytes;
@@ -21,7 +21,7 @@ use crate::agency::{
 };
 use crate::auth::BearerAuth;
 use crate::metrics::Metrics;
-use crate::openapi::{self, OpenApiInfo};
+use crate::openapi::{self, OpenApiInfo, Operation};
 use crate::{ServerError, ServerOptions, cors, routes, trace};
 
 /// A server ready to run: its router and its OpenAPI document are built once, by
@@ -87,6 +87,9 @@ impl Server {
             model: None,
             registry: None,
             threads: None,
+            states: States::new(),
+            routes: Vec::new(),
+            operations: Vec::new(),
         }
     }
 
@@ -166,6 +169,9 @@ pub struct ServerBuilder {
     model: Option<Arc<dyn Model>>,
     registry: Option<Arc<dyn RunRegistry>>,
     threads: Option<Threads>,
+    states: States,
+    routes: Vec<Router>,
+    operations: Vec<Operation>,
 }
 
 impl std::fmt::Debug for ServerBuilder {
@@ -174,11 +180,84 @@ impl std::fmt::Debug for ServerBuilder {
             .field("tools", &self.tools)
             .field("agencies", &self.agencies.len())
             .field("options", &self.options)
+            .field("states", &self.states)
+            .field("routes", &self.routes.len())
             .finish_non_exhaustive()
     }
 }
 
 impl ServerBuilder {
+    /// Gives every served tool `value` (a database pool, a repository, a client), which a
+    /// `#[tool]` function takes as a `State<T>` parameter and any tool with
+    /// [`ToolContext::state`](agency_core::ToolContext::state); an agency's own values of the
+    /// same type win for its agents. [`ServerBuilder::build`] refuses to build a server whose
+    /// tools need a type nobody provided, naming the tool and the type.
+    ///
+    /// ```
+    /// use agency_core::{State, Tool, ToolContext, ToolError};
+    /// use agency_http::Server;
+    ///
+    /// struct Repo {
+    ///     file: &'static str,
+    /// }
+    ///
+    /// // What `#[tool] fn where_stored(repo: State<Repo>) -> String` generates.
+    /// let where_stored = Tool::builder("where_stored")
+    ///     .requires(State::<Repo>::key())
+    ///     .handler(|(): (), ctx: ToolContext| async move {
+    ///         let repo = ctx.state::<Repo>()?;
+    ///         Ok::<_, ToolError>(repo.file)
+    ///     });
+    /// let err = Server::builder().tool(where_stored.clone()).build().unwrap_err();
+    /// assert!(err.to_string().contains("tool 'where_stored' needs a `"), "{err}");
+    /// let server = Server::builder().tool(where_stored).state(Repo { file: "tasks.db" });
+    /// assert!(server.build().is_ok());
+    /// ```
+    pub fn state<T: Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.states = self.states.with(value);
+        self
+    }
+
+    /// Gives every served tool the values of `states` (see [`ServerBuilder::state`]).
+    pub fn states(mut self, states: States) -> Self {
+        self.states = states.or(&self.states);
+        self
+    }
+
+    /// Serves your own routes beside the agencies and tools, behind the same auth (when a token
+    /// is set), CORS, request logs, metrics and body limit. Read bodies, query strings and path
+    /// parameters with [`extract::Json`](crate::extract::Json),
+    /// [`extract::Query`](crate::extract::Query) and [`extract::Path`](crate::extract::Path)
+    /// to refuse bad input with the server's 422 shape, answer errors with
+    /// [`ApiError`](crate::ApiError), and describe the routes with [`ServerBuilder::operation`].
+    ///
+    /// A path and method the server already serves makes [`ServerBuilder::build`] fail.
+    ///
+    /// ```
+    /// use agency_http::axum::{Router, routing::get};
+    /// use agency_http::openapi::Operation;
+    /// use agency_http::Server;
+    ///
+    /// let hello = Router::new().route("/hello", get(|| async { "Hello, World!" }));
+    /// let server = Server::builder()
+    ///     .routes(hello)
+    ///     .operation(Operation::get("/hello").summary("Say hello").empty_response(200, "A greeting"))
+    ///     .tool(agency_core::Tool::builder("noop").handler(|(): (), _| async { Ok::<_, agency_core::ToolError>(()) }))
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(server.openapi()["paths"]["/hello"]["get"]["summary"], "Say hello");
+    /// ```
+    pub fn routes(mut self, router: Router) -> Self {
+        self.routes.push(router);
+        self
+    }
+
+    /// Documents one operation of your routes in the served OpenAPI document (and `/docs`).
+    pub fn operation(mut self, operation: Operation) -> Self {
+        self.operations.push(operation);
+        self
+    }
+
     /// Serves every tool of `tools` (a duplicate name is reported by [`ServerBuilder::build`]).
     pub fn tools(mut self, tools: Toolbox) -> Self {
         self.tools = self.tools.and_then(|t| t.merge(tools));
@@ -328,6 +407,7 @@ impl ServerBuilder {
             cancel_wait: options.shutdown_timeout,
             shutdown: shutdown.clone(),
             metrics: metrics.clone(),
+            states: self.states.clone(),
         });
         let mut states: Vec<SharedAgency> = Vec::new();
         for (factory, location) in self.agencies {
@@ -342,6 +422,12 @@ impl ServerBuilder {
                     source: AgencyError::InvalidName(template.name().to_owned()),
                 });
             }
+            template
+                .check_states(&self.states)
+                .map_err(|source| ServerError::MissingState {
+                    place: format!("agency '{}' ({location})", template.name()),
+                    source,
+                })?;
             if let Some(other) = states.iter().find(|s| s.route == route) {
                 return Err(ServerError::DuplicateAgency {
                     route,
@@ -356,7 +442,13 @@ impl ServerBuilder {
                 common.clone(),
             )));
         }
-        if tools.is_empty() && states.is_empty() {
+        self.states
+            .check(tools.iter())
+            .map_err(|source| ServerError::MissingState {
+                place: "the tool routes (/tool/...)".to_owned(),
+                source,
+            })?;
+        if tools.is_empty() && states.is_empty() && self.routes.is_empty() {
             return Err(ServerError::NothingToServe);
         }
         let mut doc = openapi::OpenApiBuilder::new(OpenApiInfo::from(&options));
@@ -364,6 +456,9 @@ impl ServerBuilder {
             crate::agency::add_to_openapi(&mut doc, state);
         }
         doc.add_tools(&tools);
+        for op in &self.operations {
+            doc.add(op);
+        }
         routes::health::add_to_openapi(&mut doc);
         routes::metrics::add_to_openapi(&mut doc);
         let openapi = doc.build();
@@ -372,9 +467,13 @@ impl ServerBuilder {
             threads: self.threads.clone(),
             registry: registry.clone(),
         };
-        let router = assemble(
-            &tools, &states, &options, &openapi, &deadline, health, &metrics,
-        )?;
+        let parts = Parts {
+            tools: &tools,
+            agencies: &states,
+            user_routes: self.routes,
+            states: &self.states,
+        };
+        let router = assemble(parts, &options, &openapi, &deadline, health, &metrics)?;
         Ok(Server {
             inner: Arc::new(Inner {
                 router,
@@ -400,26 +499,35 @@ impl ServerBuilder {
 /// wrong method is answered 405 before auth, an unknown path 404, and the token is checked
 /// before a handler reads the body.
 fn assemble(
-    tools: &Toolbox,
-    agencies: &[SharedAgency],
+    parts: Parts<'_>,
     options: &ServerOptions,
     openapi: &Value,
     deadline: &CancellationToken,
     health: routes::health::Dependencies,
     metrics: &Arc<Metrics>,
 ) -> Result<Router, ServerError> {
-    let protected = agencies
+    let mut protected = parts
+        .agencies
         .iter()
         .fold(Router::new(), |r, s| {
             r.merge(crate::agency::router(s.clone()))
         })
         .merge(routes::tools::router(
-            tools,
+            parts.tools,
             options.body_limit,
             options.tool_timeout,
             deadline,
+            parts.states,
         ))
         .merge(routes::metrics::router(metrics.clone()));
+    for user in parts.user_routes {
+        // The server's limit for the framework's extractors and for axum's own (`Bytes`,
+        // `String`, `axum::Json`).
+        let user = user
+            .layer(axum::Extension(crate::body::BodyLimit(options.body_limit)))
+            .layer(axum::extract::DefaultBodyLimit::max(options.body_limit));
+        protected = merge(protected, user)?;
+    }
     let tokens = options.auth_tokens();
     let auth = (!tokens.is_empty()).then(|| BearerAuth::with_tokens(&tokens));
     let protected = match auth {
@@ -438,6 +546,26 @@ fn assemble(
         .layer(trace::RequestLogLayer::new(metrics.clone()))
         .layer(cors::layer(&options.cors_origins)?);
     Ok(router.layer(edge))
+}
+
+/// What the protected router is made of.
+struct Parts<'a> {
+    tools: &'a Toolbox,
+    agencies: &'a [SharedAgency],
+    user_routes: Vec<Router>,
+    states: &'a States,
+}
+
+/// `a.merge(b)`, with axum's panic on a path served twice turned into an error.
+fn merge(a: Router, b: Router) -> Result<Router, ServerError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| a.merge(b))).map_err(|panic| {
+        let message = panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+            .unwrap_or_else(|| "a route is served twice".to_owned());
+        ServerError::Routes(message)
+    })
 }
 
 type PanicAnswer = fn(Box<dyn std::any::Any + Send>) -> axum::response::Response;

@@ -42,6 +42,20 @@ pub enum ServerError {
     /// A CORS origin that is not a valid header value.
     #[error("invalid CORS origin '{0}': give `*` or origins such as `https://app.example.com`")]
     InvalidCorsOrigin(String),
+    /// A served tool needs a shared value (`State<T>`) that the server (and its agency) lacks.
+    #[error("{place}: {source}")]
+    MissingState {
+        /// `agency 'X'` or `the tool routes`.
+        place: String,
+        /// The tool and the type.
+        #[source]
+        source: agency_core::MissingState,
+    },
+    /// Routes given to `ServerBuilder::routes` cannot be merged with the server's own.
+    #[error(
+        "your routes clash with the server's: {0} (each path and method can be served once; the server serves /tool/..., /{{agency}}/..., /docs, /redoc, /openapi.json, /health, /ready and /metrics)"
+    )]
+    Routes(String),
     /// The address could not be bound.
     #[error(
         "could not listen on {addr}: {source} (is another server using the port? choose another one with --port or AGENCY_PORT)"

@@ -19,6 +19,11 @@ pub(crate) enum Param {
         /// Its type.
         ty: Box<Type>,
     },
+    /// `State<T>`: a shared value the tool requires, taken from the context.
+    State {
+        /// The parameter's type, as written (`State<T>`, `agency::State<T>`...).
+        ty: Box<Type>,
+    },
     /// `&ToolContext` (`by_ref`) or `ToolContext`.
     Context {
         /// Whether the function takes it by reference.
@@ -61,6 +66,19 @@ pub(crate) fn take(sig: &mut Signature, errors: &mut Errors) -> Vec<Param> {
                 }
                 has_context = true;
                 params.push(Param::Context { by_ref });
+                continue;
+            }
+            Some(Err(message)) => {
+                errors.at(&typed.ty, message);
+                continue;
+            }
+            None => {}
+        }
+        match state_kind(&typed.ty) {
+            Some(Ok(())) => {
+                params.push(Param::State {
+                    ty: typed.ty.clone(),
+                });
                 continue;
             }
             Some(Err(message)) => {
@@ -120,6 +138,23 @@ fn context_kind(ty: &Type) -> Option<Result<bool, &'static str>> {
             })
         }
         _ if is_tool_context(ty) => Some(Ok(false)),
+        _ => None,
+    }
+}
+
+/// `Some(Ok(()))` for a `State<T>` parameter, `Some(Err(why))` for a reference to one, `None`
+/// for anything else.
+fn state_kind(ty: &Type) -> Option<Result<(), &'static str>> {
+    match ty {
+        Type::Group(group) => state_kind(&group.elem),
+        Type::Paren(paren) => state_kind(&paren.elem),
+        Type::Reference(reference) => state_kind(&reference.elem).map(|_| {
+            Err("take shared state by value, as `State<T>`: it is a cheap handle (an `Arc`) to the value")
+        }),
+        Type::Path(path) if path.qself.is_none() => path.path.segments.last().and_then(|s| {
+            let generic = matches!(&s.arguments, syn::PathArguments::AngleBracketed(a) if a.args.len() == 1);
+            (s.ident == "State" && generic).then_some(Ok(()))
+        }),
         _ => None,
     }
 }
@@ -198,6 +233,9 @@ mod tests {
             panic!()
         };
         assert_eq!(ty.to_token_stream().to_string(), "self :: B");
+        let (params, _, ok) = parse(parse_quote!(fn f(repo: agency::State<Repo>, a: i64)));
+        assert!(ok);
+        assert!(matches!(params[0], Param::State { .. }));
     }
 
     #[test]
@@ -211,6 +249,7 @@ mod tests {
             parse_quote!(fn f(a: &str)),
             parse_quote!(fn f(c: &mut ToolContext)),
             parse_quote!(fn f(c: &ToolContext, d: ToolContext)),
+            parse_quote!(fn f(repo: &State<Repo>)),
         ] {
             let (_, sig, ok) = parse(sig);
             assert!(!ok, "{}", sig.to_token_stream());

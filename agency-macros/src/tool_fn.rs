@@ -58,6 +58,8 @@ pub(crate) fn expand(
     let mut bindings = Vec::new();
     let mut call_args = Vec::new();
     let mut uses_context = false;
+    let mut states = Vec::new();
+    let mut requires = Vec::new();
     for param in &params {
         match param {
             Param::Input { ident, attrs, ty } => {
@@ -66,6 +68,20 @@ pub(crate) fn expand(
                 fields.push(quote_spanned!(ty.span()=> #(#attrs)* #ident: #ty));
                 bindings.push(ident);
                 call_args.push(quote!(#ident));
+            }
+            Param::State { ty } => {
+                uses_context = true;
+                let local = format_ident!("__state_{}", states.len());
+                // A missing value is refused before the call (see `Tool::call`); this is the
+                // same check, for a context built by hand.
+                states.push(quote_spanned!(ty.span()=>
+                    let #local = match <#ty>::from_context(&__ctx) {
+                        ::core::result::Result::Ok(__value) => __value,
+                        ::core::result::Result::Err(__error) => return ::core::result::Result::Err(__error),
+                    };
+                ));
+                requires.push(quote_spanned!(ty.span()=> .requires(<#ty>::key())));
+                call_args.push(quote!(#local));
             }
             Param::Context { by_ref } => {
                 uses_context = true;
@@ -103,6 +119,7 @@ pub(crate) fn expand(
     let handler = quote! {
         |__args: #args, #ctx_pat: #rt::ToolContext| async move {
             let #args { #(#bindings),* } = __args;
+            #(#states)*
             #output
         }
     };
@@ -122,7 +139,8 @@ pub(crate) fn expand(
             #(#fields,)*
         }
     };
-    let tool_items = meta.tool_items(rt, &tool_doc, args_struct, handler);
+    let requires = quote!(#(#requires)*);
+    let tool_items = meta.tool_items(rt, &tool_doc, args_struct, requires, handler);
     let cfgs = &meta.cfgs;
 
     quote! {

@@ -68,17 +68,19 @@ impl ToolMeta {
 
     /// What both forms add to the item: `pub fn tool() -> Tool` (documented by `tool_doc`; after
     /// the items of `prelude`, it builds the tool once with `handler`, a closure expression, and
-    /// hands out clones), the `ToolItem` impl and the `inventory` registration.
+    /// the builder calls of `requires`, and hands out clones), the `ToolItem` impl and the
+    /// `inventory` registration.
     pub(crate) fn tool_items(
         &self,
         rt: &TokenStream,
         tool_doc: &str,
         prelude: TokenStream,
+        requires: TokenStream,
         handler: TokenStream,
     ) -> TokenStream {
         let ident = &self.ident;
         let cfgs = &self.cfgs;
-        let body = self.tool_body(rt, handler);
+        let body = self.tool_body(rt, requires, handler);
         let registration = self.registration(rt, quote!(#ident::tool));
         quote! {
             #(#cfgs)*
@@ -97,7 +99,12 @@ impl ToolMeta {
 
     /// `fn tool() -> Tool`'s body: builds the tool once (with `handler`, a closure expression) and
     /// hands out clones.
-    fn tool_body(&self, rt: &TokenStream, handler: TokenStream) -> TokenStream {
+    fn tool_body(
+        &self,
+        rt: &TokenStream,
+        requires: TokenStream,
+        handler: TokenStream,
+    ) -> TokenStream {
         let name = &self.name;
         let description = self.description.as_ref().map(|d| quote!(.description(#d)));
         let strict = self.strict.as_ref().map(|s| quote!(.strict(#s)));
@@ -108,7 +115,7 @@ impl ToolMeta {
         // are reported there.
         quote_spanned! {self.item_span=>
             static __AGENCY_TOOL: ::std::sync::LazyLock<#rt::Tool> = ::std::sync::LazyLock::new(|| {
-                #rt::Tool::builder(#name) #description #strict #timeout .handler(#handler)
+                #rt::Tool::builder(#name) #description #strict #timeout #requires .handler(#handler)
             });
             ::core::clone::Clone::clone(&*__AGENCY_TOOL)
         }

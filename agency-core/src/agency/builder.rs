@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use super::{Agency, AgencyDef};
 use crate::run::{Crew, send_message_tool, transfer_tool};
-use crate::{Agent, Tool};
+use crate::{Agent, States, Tool};
 
 /// Something that is (or makes) an [`Agent`]: an `Agent`, or a struct marked `#[agent]`.
 pub trait IntoAgent {
@@ -104,6 +104,7 @@ pub struct AgencyBuilder {
     shared_instructions: String,
     shared_tools: Vec<Tool>,
     user_context: Map<String, Value>,
+    states: States,
     error: Option<AgencyError>,
 }
 
@@ -118,6 +119,7 @@ impl AgencyBuilder {
             shared_instructions: String::new(),
             shared_tools: Vec::new(),
             user_context: Map::new(),
+            states: States::new(),
             error: None,
         }
     }
@@ -189,6 +191,14 @@ impl AgencyBuilder {
     /// The agency's user context (a request's `user_context` is merged over it).
     pub fn user_context(mut self, context: Map<String, Value>) -> Self {
         self.user_context = context;
+        self
+    }
+
+    /// Gives the agents' tools `value`, which they take as a `State<T>` parameter or with
+    /// [`ToolContext::state`](crate::ToolContext::state) (a run's own values win; a server's
+    /// fill in the types the agency lacks).
+    pub fn state<T: Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.states = self.states.with(value);
         self
     }
 
@@ -286,6 +296,7 @@ impl AgencyBuilder {
             handoffs: self.handoffs,
             shared_instructions: self.shared_instructions,
             user_context: self.user_context,
+            states: self.states,
         })))
     }
 }

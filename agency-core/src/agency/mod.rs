@@ -42,6 +42,7 @@ struct AgencyDef {
     handoffs: Vec<(String, String)>,
     shared_instructions: String,
     user_context: Map<String, Value>,
+    states: crate::States,
 }
 
 impl std::fmt::Debug for Agency {
@@ -120,5 +121,32 @@ impl Agency {
     /// The agency's own user context (a request's is merged over it).
     pub fn user_context(&self) -> &Map<String, Value> {
         &self.0.user_context
+    }
+
+    /// The shared values the agency gives its tools ([`AgencyBuilder::state`]).
+    pub fn states(&self) -> &crate::States {
+        &self.0.states
+    }
+
+    /// Checks that every tool of every agent gets the shared values it requires from the
+    /// agency's own values or `fallback` (a server's): the error names the first tool and type
+    /// missing.
+    ///
+    /// ```
+    /// use agency_core::{Agency, Agent, State, States, Tool, ToolError};
+    ///
+    /// struct Repo;
+    /// let count = Tool::builder("count_tasks")
+    ///     .requires(State::<Repo>::key())
+    ///     .handler(|(): (), _ctx| async move { Ok::<_, ToolError>(0) });
+    /// let agent = Agent::builder("Reporter").tool(count).build();
+    /// let agency = Agency::builder("Tasks").entry(agent).build().unwrap();
+    /// let err = agency.check_states(&States::new()).unwrap_err();
+    /// assert!(err.to_string().starts_with("tool 'count_tasks' needs a `"), "{err}");
+    /// assert!(agency.check_states(&States::new().with(Repo)).is_ok());
+    /// ```
+    pub fn check_states(&self, fallback: &crate::States) -> Result<(), crate::MissingState> {
+        let states = self.0.states.or(fallback);
+        states.check(self.agents().flat_map(|a| a.tools()))
     }
 }

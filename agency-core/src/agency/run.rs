@@ -46,7 +46,7 @@ impl Agency {
     fn prepare(
         &self,
         recipient: Option<&str>,
-        config: RunConfig,
+        mut config: RunConfig,
     ) -> Result<(crate::Agent, RunConfig), RunError> {
         let name = recipient.unwrap_or_else(|| self.default_recipient());
         let agent = self
@@ -63,6 +63,7 @@ impl Agency {
         let merged = UserContext::from_map(self.user_context().clone());
         merged.merge(request);
         config.user_context.merge(merged.snapshot());
+        config.states = config.states.or(self.states());
         Ok((agent, config))
     }
 

@@ -102,6 +102,7 @@ impl AgentRun {
             .with_agent(self.meta().agent.as_str())
             .with_call_id(call.call_id.as_str())
             .with_user_context(config.user_context.clone())
+            .with_states(config.states.clone())
             .with_default_timeout(config.tool_timeout)
             .with_cancellation(config.control.token().child_token());
         let watch = self.watch_tool(call);

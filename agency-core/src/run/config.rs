@@ -1,9 +1,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::UserContext;
 use crate::model::{ClientConfig, Model, OpenAiModel};
 use crate::thread::{ChatKey, ChatRef, Threads};
+use crate::{States, UserContext};
 
 use super::{RunControl, RunObserver};
 
@@ -47,6 +47,9 @@ pub struct RunConfig {
     /// The run's id in logs and traces (the `run_id` field of its `invoke_agent` span); default:
     /// the entry agent's `agent_run_id`.
     pub run_id: Option<String>,
+    /// Shared values for the run's tools (`State<T>`); an agency's own fill in the types these
+    /// lack.
+    pub states: States,
 }
 
 impl Default for RunConfig {
@@ -64,6 +67,7 @@ impl Default for RunConfig {
             tool_timeout: crate::DEFAULT_TOOL_TIMEOUT,
             observer: None,
             run_id: None,
+            states: States::default(),
         }
     }
 }
@@ -81,6 +85,7 @@ impl std::fmt::Debug for RunConfig {
             .field("tool_timeout", &self.tool_timeout)
             .field("observer", &self.observer.is_some())
             .field("run_id", &self.run_id)
+            .field("states", &self.states)
             .finish_non_exhaustive()
     }
 }
@@ -153,6 +158,27 @@ impl RunConfig {
     /// Sets the run's id in logs and traces.
     pub fn run_id(mut self, id: impl Into<String>) -> Self {
         self.run_id = Some(id.into());
+        self
+    }
+
+    /// Gives the run's tools `value`, which they take as a `State<T>` parameter or with
+    /// [`ToolContext::state`](crate::ToolContext::state).
+    ///
+    /// ```
+    /// use agency_core::RunConfig;
+    ///
+    /// struct Repo;
+    /// let config = RunConfig::default().state(Repo);
+    /// assert!(config.states.get::<Repo>().is_some());
+    /// ```
+    pub fn state<T: Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.states = self.states.with(value);
+        self
+    }
+
+    /// Gives the run's tools every value of `states` (over the ones it has).
+    pub fn states(mut self, states: States) -> Self {
+        self.states = states.or(&self.states);
         self
     }
 

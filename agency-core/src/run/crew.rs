@@ -35,6 +35,11 @@ impl Crew {
         self.agents.insert(agent.name().to_owned(), agent);
     }
 
+    /// Every tool of every agent.
+    pub(crate) fn tools(&self) -> impl Iterator<Item = &crate::Tool> {
+        self.agents.values().flat_map(|a| a.tools())
+    }
+
     pub(crate) fn agent(&self, name: &str) -> Option<&Agent> {
         self.agents.get(name)
     }

@@ -47,6 +47,10 @@ pub enum RunError {
     /// The conversation could not be loaded or saved.
     #[error("{0}")]
     Store(String),
+    /// A tool of the run needs a shared value that neither the run nor its agency (nor the
+    /// server) was given: the run fails before the first model call.
+    #[error("{0}")]
+    MissingState(crate::MissingState),
     /// Another failure.
     #[error("{0}")]
     Other(String),
@@ -55,8 +59,8 @@ pub enum RunError {
 impl RunError {
     /// The kind of failure in `snake_case` (OpenTelemetry's `error.type` of a run): the model
     /// error's kind for a model failure, else `max_turns`, `deadline_exceeded`,
-    /// `invalid_history`, `invalid_output`, `unknown_agent`, `chat_not_found`, `store` or
-    /// `other`.
+    /// `invalid_history`, `invalid_output`, `unknown_agent`, `chat_not_found`, `store`,
+    /// `missing_state` or `other`.
     ///
     /// ```
     /// use agency_core::RunError;
@@ -73,6 +77,7 @@ impl RunError {
             RunError::UnknownAgent { .. } => "unknown_agent",
             RunError::ChatNotFound(_) => "chat_not_found",
             RunError::Store(_) => "store",
+            RunError::MissingState(_) => "missing_state",
             RunError::Other(_) => "other",
         }
     }

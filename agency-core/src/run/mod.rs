@@ -191,10 +191,13 @@ pub(crate) async fn run(
         .before()
         .iter()
         .any(|e| e.item.is_chat_completions_form());
+    let missing = config.states.check(crew.tools()).err();
     let result = if invalid_history {
         Err(RunError::InvalidHistory(
             "chat_history holds Chat Completions messages (role \"tool\" or tool_calls), which a Responses conversation cannot continue: start a new chat".to_owned(),
         ))
+    } else if let Some(missing) = missing {
+        Err(RunError::MissingState(missing))
     } else {
         let history = transcript.thread(entry.name(), None);
         let extra = config.additional_instructions.take();
@@ -211,7 +214,11 @@ pub(crate) async fn run(
         within(limit, &control, agent_run).await
     };
     // Failures the agent run could not report in the stream itself.
-    let unreported = invalid_history || matches!(result, Err(RunError::DeadlineExceeded(_)));
+    let unreported = invalid_history
+        || matches!(
+            result,
+            Err(RunError::DeadlineExceeded(_) | RunError::MissingState(_))
+        );
     let (new_items, usage) = transcript.take();
     log_end(&result, &usage, started);
     match result {

@@ -115,6 +115,7 @@ async fn prepare(
         .user_context(UserContext::from_map(user_context.unwrap_or_default()))
         .run_timeout(common.run_timeout)
         .tool_timeout(common.tool_timeout)
+        .states(common.states.clone())
         .control(RunControl::child_of(&common.shutdown));
     config.model = common.model.clone();
     config.additional_instructions = additional_instructions;

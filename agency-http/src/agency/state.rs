@@ -58,6 +58,8 @@ pub(crate) struct Common {
     pub cancel_wait: Duration,
     /// Fires when the server shuts down: every run is a child of it.
     pub shutdown: CancellationToken,
+    /// The shared values the server gives tools (under each agency's own).
+    pub states: agency_core::States,
     /// The server's metrics (runs, streams; each run reports its model and tool calls).
     pub metrics: Arc<crate::metrics::Metrics>,
 }

@@ -2,6 +2,9 @@
 //! the routes serve, so it cannot drift from them.
 
 mod components;
+mod operation;
+
+pub use operation::Operation;
 
 use std::collections::HashMap;
 

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use agency_core::{Tool, ToolContext, ToolError, Toolbox};
+use agency_core::{States, Tool, ToolContext, ToolError, Toolbox};
 use axum::Router;
 use axum::extract::{FromRef, State};
 use axum::http::StatusCode;
@@ -28,6 +28,7 @@ pub(crate) fn router(
     body_limit: usize,
     timeout: Duration,
     stop: &CancellationToken,
+    states: &States,
 ) -> Router {
     tools.iter().fold(Router::new(), |router, tool| {
         let route = ToolRoute {
@@ -35,6 +36,7 @@ pub(crate) fn router(
             body_limit,
             timeout,
             stop: Arc::new(stop.clone()),
+            states: states.clone(),
         };
         router.route(&tool_path(tool.name()), post(call_tool).with_state(route))
     })
@@ -51,6 +53,8 @@ struct ToolRoute {
     /// Behind an `Arc`: the state is cloned per request, and cloning a token takes a lock that
     /// every core would contend for.
     stop: Arc<CancellationToken>,
+    /// The server's shared values (`State<T>`).
+    states: States,
 }
 
 impl FromRef<ToolRoute> for BodyLimit {
@@ -65,11 +69,14 @@ async fn call_tool(
         tool,
         timeout,
         stop,
+        states,
         ..
     }): State<ToolRoute>,
     JsonObject(args): JsonObject,
 ) -> Response {
-    let ctx = ToolContext::new().with_default_timeout(timeout);
+    let ctx = ToolContext::new()
+        .with_default_timeout(timeout)
+        .with_states(states);
     // A client that goes away drops this future: tools that watch `ctx.is_cancelled()` (or
     // spawned work holding the token) are told to stop.
     let _cancel_on_drop = ctx.cancellation().clone().drop_guard();
