@@ -50,6 +50,8 @@ use std::sync::Arc;
 
 pub use agency_core::thread::{DEFAULT_MAX_CHATS, InMemoryThreadStore, ThreadStore};
 pub use error::{OpenError, redact};
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub use migrations::{EmbeddedMigration, embedded_migrator};
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresThreadStore;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]

@@ -9,8 +9,11 @@ use futures::future::BoxFuture;
 use sqlx::error::BoxDynError;
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 
-/// One migration: its version, description and SQL.
-type File = (i64, &'static str, &'static str);
+/// One embedded migration: its version (`20250601000001`), description and SQL, as
+/// `include_str!` gives it.
+pub type EmbeddedMigration = (i64, &'static str, &'static str);
+
+type File = EmbeddedMigration;
 
 /// SQLite's migrations, oldest first.
 #[cfg(feature = "sqlite")]
@@ -50,9 +53,24 @@ impl MigrationSource<'static> for Embedded {
     }
 }
 
-/// The migrator of `files`. It tolerates versions it does not know in the database, so that
-/// the store can share a database with an application's own sqlx migrations.
-pub(crate) async fn migrator(files: &'static [File]) -> Result<Migrator, BoxDynError> {
+/// The sqlx migrator of `files` (oldest first), embedded in the binary without sqlx's macros:
+/// what the thread stores use, and your application can for its own tables. It tolerates
+/// versions it does not know in the database, so the stores and your application can share one
+/// database.
+///
+/// ```
+/// use agency_threads::{EmbeddedMigration, embedded_migrator};
+///
+/// const MIGRATIONS: &[EmbeddedMigration] =
+///     &[(20260101000001, "notes", "CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL);")];
+///
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// let migrator = embedded_migrator(MIGRATIONS).await.unwrap();
+/// assert_eq!(migrator.iter().count(), 1);
+/// // migrator.run(&pool).await?;
+/// # });
+/// ```
+pub async fn embedded_migrator(files: &'static [File]) -> Result<Migrator, BoxDynError> {
     let mut migrator = Migrator::new(Embedded(files)).await?;
     migrator.set_ignore_missing(true);
     Ok(migrator)

@@ -127,7 +127,7 @@ impl<DB: Backend> SqlThreadStore<DB> {
             url: url.clone(),
             source,
         };
-        let migrator = crate::migrations::migrator(migrations)
+        let migrator = crate::migrations::embedded_migrator(migrations)
             .await
             .map_err(failed)?;
         let run = migrator.run(&mut connection).await;

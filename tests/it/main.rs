@@ -18,6 +18,7 @@ mod macros;
 mod observe;
 mod safety;
 mod schema;
+mod state_routes;
 mod support;
 mod thread_store;
 mod validate;
