@@ -20,5 +20,6 @@ mod safety;
 mod schema;
 mod state_routes;
 mod support;
+mod task_service;
 mod thread_store;
 mod validate;
