@@ -393,8 +393,8 @@ impl ToolBuilder {
 
 /// Deserializes validated arguments (see [`crate::validate::deserialize`]).
 fn deserialize<I: DeserializeOwned>(tool: &str, args: Value) -> Result<I, ToolError> {
-    crate::validate::deserialize(&args).map_err(|error| ToolError::InvalidArguments {
+    crate::validate::deserialize(&args).map_err(|errors| ToolError::InvalidArguments {
         tool: tool.to_owned(),
-        errors: vec![error],
+        errors,
     })
 }

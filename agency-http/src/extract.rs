@@ -96,9 +96,7 @@ where
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
         let query = parts.uri.query().unwrap_or_default();
-        let map: Map<String, Value> = form_urlencoded::parse(query.as_bytes())
-            .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
-            .collect();
+        let map = texts(form_urlencoded::parse(query.as_bytes()));
         validate::parse(Value::Object(map))
             .map(Query)
             .map_err(|errors| ApiError::invalid_in("query", errors))
@@ -122,10 +120,7 @@ where
         let params = RawPathParams::from_request_parts(parts, state)
             .await
             .map_err(|e| ApiError::detail(StatusCode::BAD_REQUEST, e.body_text()))?;
-        let map: Map<String, Value> = params
-            .iter()
-            .map(|(k, v)| (k.to_owned(), Value::String(v.to_owned())))
-            .collect();
+        let map = texts(params.iter());
         let schema = validate::validator_of::<T>();
         let is_struct = schema.schema().get("type").and_then(Value::as_str) == Some("object");
         let (value, name) = match (is_struct, map.len()) {
@@ -148,4 +143,14 @@ where
             ApiError::invalid_in("path", errors)
         })
     }
+}
+
+/// Named text values (a query string's, a path's) as a JSON object of strings, for the
+/// validator to coerce; a name given twice keeps its last value.
+fn texts<K: Into<String>, V: Into<String>>(
+    pairs: impl Iterator<Item = (K, V)>,
+) -> Map<String, Value> {
+    pairs
+        .map(|(k, v)| (k.into(), Value::String(v.into())))
+        .collect()
 }

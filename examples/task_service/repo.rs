@@ -70,6 +70,15 @@ impl SqliteTasks {
         Ok(Arc::new(SqliteTasks { pool, changes }))
     }
 
+    /// The row an `UPDATE ... RETURNING *` gave, told as `updated`.
+    fn updated(&self, row: Option<SqliteRow>) -> Result<Option<Task>, RepoError> {
+        let task = row.as_ref().map(read).transpose()?;
+        if let Some(task) = &task {
+            self.tell("updated", task);
+        }
+        Ok(task)
+    }
+
     fn tell(&self, kind: &'static str, task: &Task) {
         // No subscriber is not an error.
         let _ = self.changes.send(TaskEvent {
@@ -166,11 +175,7 @@ impl TaskRepo for SqliteTasks {
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
-        let task = row.as_ref().map(read).transpose()?;
-        if let Some(task) = &task {
-            self.tell("updated", task);
-        }
-        Ok(task)
+        self.updated(row)
     }
 
     async fn update(&self, id: i64, patch: TaskPatch) -> Result<Option<Task>, RepoError> {
@@ -189,11 +194,7 @@ impl TaskRepo for SqliteTasks {
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
-        let task = row.as_ref().map(read).transpose()?;
-        if let Some(task) = &task {
-            self.tell("updated", task);
-        }
-        Ok(task)
+        self.updated(row)
     }
 
     async fn delete(&self, id: i64) -> Result<bool, RepoError> {

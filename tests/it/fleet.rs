@@ -537,17 +537,11 @@ async fn two_quickstart_processes_share_runs_through_redis() {
     let url = redis_url();
     let spawn = || {
         let port = crate::http_threads::free_port();
-        let child = tokio::process::Command::new(crate::safety::quickstart_binary())
-            .args(["serve", "--host", "127.0.0.1", "--port", &port.to_string()])
+        let quickstart = crate::safety::quickstart_binary();
+        let child = crate::support::binary::serve(&quickstart, port, &fake)
             .env("AGENCY_REDIS", &url)
             .env("AGENCY_CANCEL_ON_DISCONNECT", "false")
             .env("AGENCY_THREADS", "memory")
-            .env("OPENAI_BASE_URL", fake.base_url())
-            .env("OPENAI_API_KEY", "k")
-            .env_remove("APP_TOKEN")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .kill_on_drop(true)
             .spawn()
             .unwrap();
         (child, format!("http://127.0.0.1:{port}"))

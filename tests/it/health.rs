@@ -144,17 +144,11 @@ async fn json_logs_say_how_a_stream_ended() {
     let fake = FakeOpenAi::start().await;
     fake.push(Reply::text(lorem(5)));
     let port = crate::http_threads::free_port();
-    let mut child = tokio::process::Command::new(crate::safety::quickstart_binary())
-        .args(["serve", "--host", "127.0.0.1", "--port", &port.to_string()])
+    let quickstart = crate::safety::quickstart_binary();
+    let mut child = crate::support::binary::serve(&quickstart, port, &fake)
         .args(["--log-format", "json"])
         .env("RUST_LOG", "info,agency_http=debug")
-        .env("AGENCY_THREADS", "none")
-        .env("OPENAI_BASE_URL", fake.base_url())
-        .env("OPENAI_API_KEY", "k")
-        .env_remove("APP_TOKEN")
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
         .spawn()
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");

@@ -572,15 +572,7 @@ async fn shutdown_ends_within_its_deadline_even_if_a_tool_ignores_it() {
 
 /// The quickstart example's binary, which `cargo test` builds beside the test binary.
 pub(crate) fn quickstart_binary() -> std::path::PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let debug = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let path = debug.join("examples").join("quickstart");
-    assert!(
-        path.exists(),
-        "{} is missing: `cargo test` builds the examples",
-        path.display()
-    );
-    path
+    crate::support::binary::example("quickstart")
 }
 
 #[cfg(unix)]

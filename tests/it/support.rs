@@ -2,6 +2,7 @@
 //! `Address`, as the original server had them), built by hand so their names stay free for the
 //! `#[tool]` items other modules define, and the HTTP harness (`http`).
 
+pub mod binary;
 pub mod http;
 
 use agency::{Tool, ToolError};

@@ -9,60 +9,24 @@ use futures::StreamExt;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-/// The running example, killed on drop.
+use crate::support::binary::{self, TempDir};
+
+/// The running example, killed on drop, on a database of its own.
 struct TaskService {
     base: String,
     client: reqwest::Client,
     _child: tokio::process::Child,
-    _dir: tempfile_dir::Dir,
-}
-
-mod tempfile_dir {
-    /// A directory under the system's temp dir, removed on drop.
-    pub struct Dir(pub std::path::PathBuf);
-
-    impl Dir {
-        pub fn new() -> Dir {
-            let dir = std::env::temp_dir().join(format!("task-service-{}", uuid::Uuid::new_v4()));
-            std::fs::create_dir_all(&dir).unwrap();
-            Dir(dir)
-        }
-    }
-
-    impl Drop for Dir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-}
-
-fn binary() -> std::path::PathBuf {
-    let quickstart = crate::safety::quickstart_binary();
-    let path = quickstart.with_file_name("task_service");
-    assert!(
-        path.exists(),
-        "{} is missing: `cargo test` builds the examples",
-        path.display()
-    );
-    path
+    _dir: TempDir,
 }
 
 impl TaskService {
     async fn start(fake: &FakeOpenAi) -> TaskService {
-        let dir = tempfile_dir::Dir::new();
+        let dir = TempDir::new("task-service");
         let db = dir.0.join("tasks.db");
         let port = crate::http_threads::free_port();
-        let child = tokio::process::Command::new(binary())
-            .args(["serve", "--host", "127.0.0.1", "--port", &port.to_string()])
+        let child = binary::serve(&binary::example("task_service"), port, fake)
             .env("TASKS_DATABASE_URL", format!("sqlite://{}", db.display()))
-            .env("AGENCY_THREADS", "none")
-            .env("OPENAI_BASE_URL", fake.base_url())
-            .env("OPENAI_API_KEY", "k")
             .env("AGENCY_MODEL_MAX_RETRIES", "0")
-            .env_remove("APP_TOKEN")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .kill_on_drop(true)
             .spawn()
             .unwrap();
         let base = format!("http://127.0.0.1:{port}");

@@ -36,7 +36,7 @@ pub fn parse<T: DeserializeOwned + JsonSchema + 'static>(
     value: Value,
 ) -> Result<T, Vec<FieldError>> {
     let value = validator_of::<T>().validate(value)?;
-    deserialize(&value).map_err(|e| vec![e])
+    deserialize(&value)
 }
 
 /// The validator of `T`'s generated schema, compiled on first use.
@@ -60,8 +60,8 @@ pub fn validator_of<T: JsonSchema + 'static>() -> Arc<Validator> {
 }
 
 /// Deserializes a validated value, keeping the path of any field serde still refuses (a `u32`
-/// out of range, a custom `Deserialize` impl...) as a `value_error`.
-pub fn deserialize<T: DeserializeOwned>(value: &Value) -> Result<T, FieldError> {
+/// out of range, a custom `Deserialize` impl...) as one `value_error`.
+pub fn deserialize<T: DeserializeOwned>(value: &Value) -> Result<T, Vec<FieldError>> {
     serde_path_to_error::deserialize::<_, T>(value).map_err(|e| {
         let mut loc = Vec::new();
         let mut input = Some(value);
@@ -79,12 +79,12 @@ pub fn deserialize<T: DeserializeOwned>(value: &Value) -> Result<T, FieldError> 
                 Segment::Unknown => {}
             }
         }
-        FieldError {
+        vec![FieldError {
             kind: "value_error".into(),
             loc,
             msg: format!("Value error, {}", e.inner()),
             input: input.cloned().unwrap_or(Value::Null),
             ctx: None,
-        }
+        }]
     })
 }
