@@ -470,6 +470,11 @@ struct ServeArgs {
     /// resumed at `GET /{a}/runs/{run_id}/stream`, or cancelled later).
     #[arg(long, env = "AGENCY_CANCEL_ON_DISCONNECT", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     cancel_on_disconnect: bool,
+    /// AG-UI mode: each agency's `get_response_stream` takes an AG-UI `RunAgentInput` and
+    /// answers AG-UI events (for CopilotKit and other AG-UI front ends); `get_response` and
+    /// `cancel_response_stream` are not served.
+    #[arg(long, env = "AGENCY_AGUI", global = true)]
+    agui: bool,
 }
 
 /// How log lines are written (`--log-format`).
@@ -521,7 +526,8 @@ impl ServeArgs {
             .with_run_timeout(self.run_timeout)
             .with_tool_timeout(self.tool_timeout)
             .with_shutdown_timeout(self.shutdown_timeout)
-            .with_cancel_on_disconnect(self.cancel_on_disconnect);
+            .with_cancel_on_disconnect(self.cancel_on_disconnect)
+            .with_agui(self.agui);
         if let Some(url) = &self.server_url {
             options = options.with_server_url(url.clone());
         }

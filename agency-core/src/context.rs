@@ -28,6 +28,7 @@ pub struct ToolContext {
     cancel: CancellationToken,
     default_timeout: Option<std::time::Duration>,
     states: States,
+    shared_state: SharedState,
 }
 
 impl ToolContext {
@@ -72,6 +73,19 @@ impl ToolContext {
     pub fn with_states(mut self, states: States) -> Self {
         self.states = states;
         self
+    }
+
+    /// Shares the run's client-visible state with this call.
+    pub fn with_shared_state(mut self, state: SharedState) -> Self {
+        self.shared_state = state;
+        self
+    }
+
+    /// The state the run shares with its client (an AG-UI front end's `state`): tools read and
+    /// change it, and the client is sent it again whenever a tool changed it. Empty when the
+    /// client sent none.
+    pub fn shared_state(&self) -> &SharedState {
+        &self.shared_state
     }
 
     /// The shared values this call can ask for.
@@ -209,5 +223,33 @@ impl UserContext {
     pub fn merge(&self, values: Map<String, Value>) {
         let mut map = self.0.write().unwrap_or_else(|p| p.into_inner());
         map.extend(values);
+    }
+}
+
+/// The state a run shares with its client (AG-UI's `state`): a JSON object tools read and write
+/// like a [`UserContext`], which the client sees too. Clones share the same data.
+///
+/// ```
+/// use agency_core::SharedState;
+///
+/// let state = SharedState::default();
+/// state.set("theme", "dark");
+/// assert_eq!(state.get::<String>("theme").as_deref(), Some("dark"));
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct SharedState(UserContext);
+
+impl SharedState {
+    /// A state holding `values`.
+    pub fn from_map(values: Map<String, Value>) -> Self {
+        SharedState(UserContext::from_map(values))
+    }
+}
+
+impl std::ops::Deref for SharedState {
+    type Target = UserContext;
+
+    fn deref(&self) -> &UserContext {
+        &self.0
     }
 }

@@ -42,7 +42,7 @@ pub mod __private;
 
 pub use agency::{Agency, AgencyBuilder, AgencyError, AgencyRegistration, IntoAgency, IntoAgent};
 pub use agent::{Agent, AgentBuilder, AgentError};
-pub use context::{ToolContext, UserContext};
+pub use context::{SharedState, ToolContext, UserContext};
 pub use error::{RegistryError, ToolError, ToolSchemaError};
 pub use event::RunEvent;
 pub use item::{Entry, Item, Meta};

@@ -353,6 +353,44 @@ impl ToolBuilder {
         self.finish(parameters.clone(), parameters, strict, Vec::new(), handler)
     }
 
+    /// A tool the client runs (a front end's tool, offered in an AG-UI request): the model sees
+    /// `parameters` (rewritten for strict mode when it can be, else sent non-strict with a
+    /// warning), and a call of it ends the run with the call unanswered, for the client to run
+    /// and answer in its next request ([`RunConfig::client_tools`](crate::RunConfig)). Called
+    /// any other way it fails.
+    ///
+    /// ```
+    /// use agency_core::Tool;
+    /// use serde_json::json;
+    ///
+    /// let confirm = Tool::builder("confirm").description("Ask the user to confirm.").client(json!({
+    ///     "type": "object", "properties": {"question": {"type": "string"}}, "required": ["question"]
+    /// }));
+    /// assert!(confirm.is_strict());
+    /// assert_eq!(confirm.parameters()["additionalProperties"], false);
+    /// ```
+    pub fn client(self, parameters: Value) -> Tool {
+        let what = format!("client tool '{}'", self.name);
+        let for_model = schema::for_model(&parameters, self.strict, &what);
+        let handler: Box<Handler> = Box::new(move |_args: Value, _ctx: ToolContext| {
+            Box::pin(std::future::ready(Err(ToolError::new(
+                Builtin::Client.describe(),
+            )))) as ToolFuture
+        });
+        let warnings = for_model.warning.into_iter().collect();
+        let mut tool = self.finish(
+            for_model.schema,
+            for_model.input,
+            for_model.strict,
+            warnings,
+            handler,
+        );
+        if let Some(inner) = Arc::get_mut(&mut tool.0) {
+            inner.builtin = Some(Builtin::Client);
+        }
+        tool
+    }
+
     /// A tool the run loop carries out itself: `parameters` is its (strict) schema, and a call
     /// from outside a run (over HTTP, say) is an error.
     pub(crate) fn builtin(self, parameters: Value, builtin: Builtin) -> Tool {

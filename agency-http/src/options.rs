@@ -78,6 +78,10 @@ pub struct ServerOptions {
     /// original's behaviour). `false`: the run goes on, every frame recorded, and a client may
     /// resume it (`GET /{a}/runs/{run_id}/stream`) or cancel it later.
     pub cancel_on_disconnect: bool,
+    /// AG-UI mode (default `false`): each agency's `get_response_stream` takes an AG-UI
+    /// `RunAgentInput` and answers AG-UI events (CopilotKit and other AG-UI front ends);
+    /// `get_response` and `cancel_response_stream` are not served.
+    pub enable_agui: bool,
 }
 
 impl Default for ServerOptions {
@@ -100,6 +104,7 @@ impl Default for ServerOptions {
             tool_timeout: DEFAULT_TOOL_TIMEOUT,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             cancel_on_disconnect: true,
+            enable_agui: false,
         }
     }
 }
@@ -124,11 +129,18 @@ impl std::fmt::Debug for ServerOptions {
             .field("tool_timeout", &self.tool_timeout)
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("cancel_on_disconnect", &self.cancel_on_disconnect)
+            .field("enable_agui", &self.enable_agui)
             .finish()
     }
 }
 
 impl ServerOptions {
+    /// Serves the agencies in AG-UI mode (see [`ServerOptions::enable_agui`]).
+    pub fn with_agui(mut self, on: bool) -> Self {
+        self.enable_agui = on;
+        self
+    }
+
     /// Sets the bind address.
     pub fn with_host(mut self, host: impl Into<String>) -> Self {
         self.host = host.into();

@@ -138,6 +138,14 @@ impl Server {
         );
         for agency in self.agencies() {
             let route = agency.route_name();
+            if options.enable_agui {
+                tracing::info!(
+                    "agency '{}' ({}), AG-UI mode: POST {base}/{route}/get_response_stream (RunAgentInput in, AG-UI events out); GET /get_metadata",
+                    agency.name(),
+                    agency.agent_names().join(", ")
+                );
+                continue;
+            }
             tracing::info!(
                 "agency '{}' ({}): POST {base}/{route}/get_response, /get_response_stream, /cancel_response_stream; GET /get_metadata",
                 agency.name(),

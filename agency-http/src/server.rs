@@ -408,6 +408,7 @@ impl ServerBuilder {
             shutdown: shutdown.clone(),
             metrics: metrics.clone(),
             states: self.states.clone(),
+            agui: options.enable_agui,
         });
         let mut states: Vec<SharedAgency> = Vec::new();
         for (factory, location) in self.agencies {

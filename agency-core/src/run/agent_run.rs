@@ -38,6 +38,8 @@ pub(crate) struct AgentRun {
     pub(super) last_text: Option<String>,
     /// Whether this agent's tools were called in this run (a forced `tool_choice` then ends).
     pub(super) tools_used: bool,
+    /// Whether a client tool was called: the run ends, leaving the call to the client.
+    pub(super) awaiting_client: bool,
     sink: Sink,
 }
 
@@ -58,6 +60,7 @@ impl AgentRun {
             additional_instructions,
             last_text: None,
             tools_used: false,
+            awaiting_client: false,
         }
     }
 
@@ -159,6 +162,10 @@ impl AgentRun {
                 _ = self.run_calls(calls) => {}
             }
             self.tools_used = true;
+            if self.awaiting_client {
+                // The client runs its tool and sends the result with its next request.
+                return Ok(Answer::Final(Value::Null));
+            }
         }
         Err(RunError::MaxTurns {
             agent: self.agent.name().to_owned(),

@@ -28,6 +28,9 @@ pub(crate) enum Builtin {
         /// The agent that takes over.
         target: String,
     },
+    /// Run by the client (an AG-UI front end): a call ends the run, unanswered, for the client
+    /// to answer in its next request.
+    Client,
 }
 
 impl Builtin {
@@ -36,6 +39,7 @@ impl Builtin {
         match self {
             Builtin::SendMessage { .. } => "send_message only runs inside an agency run",
             Builtin::Handoff { .. } => "handoffs only run inside an agency run",
+            Builtin::Client => "this tool is run by the client that offered it, not by the server",
         }
     }
 }

@@ -62,6 +62,8 @@ impl AgentRun {
                     let fut = self.send_message(call, args, &recipients);
                     pending.push(Box::pin(async move { (index, fut.await) }));
                 }
+                // The client answers it, in its next request: the run ends after this turn.
+                Some(Builtin::Client) => self.awaiting_client = true,
                 None => {
                     let fut = self.call_tool(call);
                     pending.push(Box::pin(async move {
@@ -103,6 +105,7 @@ impl AgentRun {
             .with_call_id(call.call_id.as_str())
             .with_user_context(config.user_context.clone())
             .with_states(config.states.clone())
+            .with_shared_state(config.shared_state.clone())
             .with_default_timeout(config.tool_timeout)
             .with_cancellation(config.control.token().child_token());
         let watch = self.watch_tool(call);

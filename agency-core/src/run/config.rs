@@ -3,7 +3,7 @@ use std::time::Duration;
 
 use crate::model::{ClientConfig, Model, OpenAiModel};
 use crate::thread::{ChatKey, ChatRef, Threads};
-use crate::{States, UserContext};
+use crate::{SharedState, States, UserContext};
 
 use super::{RunControl, RunObserver};
 
@@ -50,6 +50,12 @@ pub struct RunConfig {
     /// Shared values for the run's tools (`State<T>`); an agency's own fill in the types these
     /// lack.
     pub states: States,
+    /// Tools the client runs (an AG-UI front end's), offered to the agent that gets the message
+    /// beside its own: a call of one ends the run with the call unanswered (see
+    /// [`ToolBuilder::client`](crate::ToolBuilder::client)).
+    pub client_tools: Vec<crate::Tool>,
+    /// The state the run shares with its client, which tools read and write.
+    pub shared_state: SharedState,
 }
 
 impl Default for RunConfig {
@@ -68,6 +74,8 @@ impl Default for RunConfig {
             observer: None,
             run_id: None,
             states: States::default(),
+            client_tools: Vec::new(),
+            shared_state: SharedState::default(),
         }
     }
 }
@@ -86,6 +94,7 @@ impl std::fmt::Debug for RunConfig {
             .field("observer", &self.observer.is_some())
             .field("run_id", &self.run_id)
             .field("states", &self.states)
+            .field("client_tools", &self.client_tools.len())
             .finish_non_exhaustive()
     }
 }

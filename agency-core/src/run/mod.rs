@@ -200,6 +200,20 @@ pub(crate) async fn run(
         Err(RunError::MissingState(missing))
     } else {
         let history = transcript.thread(entry.name(), None);
+        let entry = match config.client_tools.is_empty() {
+            true => entry,
+            // A client tool named like one of the agent's own is not offered: the agent's wins.
+            false => {
+                let own = |name: &str| entry.tool(name).is_some();
+                let extra: Vec<crate::Tool> = config
+                    .client_tools
+                    .iter()
+                    .filter(|t| !own(t.name()))
+                    .cloned()
+                    .collect();
+                entry.with_extra_tools(extra)
+            }
+        };
         let extra = config.additional_instructions.take();
         let (control, limit) = (config.control.clone(), config.run_timeout);
         let scope = Scope {

@@ -2,6 +2,7 @@
 //! `cancel_response_stream` and `get_metadata`, with Agency Swarm's bodies; `runs/{run_id}/stream`
 //! to resume a stream; and, on a server that keeps conversations, `chats` and `chats/{chat_id}`.
 
+pub mod agui;
 mod chats;
 mod client_policy;
 mod frames;

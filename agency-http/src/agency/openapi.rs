@@ -45,6 +45,9 @@ fn forbidden() -> Value {
 
 /// Adds the four routes of the agency `state` serves.
 pub(crate) fn add_agency(doc: &mut OpenApiBuilder, state: &AgencyState) {
+    if state.common.agui {
+        return add_agui(doc, state);
+    }
     let route = state.route.as_str();
     // The document also says what the server's client policy allows in `client_config`.
     let mut request_schema = state.requests.schema().clone();
@@ -170,6 +173,51 @@ pub(crate) fn add_agency(doc: &mut OpenApiBuilder, state: &AgencyState) {
     if keeps_chats {
         add_chats(doc, &op);
     }
+}
+
+/// AG-UI mode: `get_response_stream` takes a `RunAgentInput` and answers AG-UI events; there is
+/// no `get_response` and no `cancel_response_stream` (the client aborts the request).
+fn add_agui(doc: &mut OpenApiBuilder, state: &AgencyState) {
+    let op = Operation {
+        route: &state.route,
+        agency: state.template.name(),
+    };
+    let request = doc.add_type::<super::agui::RunAgentInput>();
+    let failed = |what| response(what, names::ERROR_RESPONSE);
+    let events = json!({
+        "description": "AG-UI events, each a `data:` frame: `RUN_STARTED`, `STATE_SNAPSHOT` (when the client shares a state), `STEP_STARTED`/`STEP_FINISHED` around each agent's turn, `TEXT_MESSAGE_*`, `TOOL_CALL_*` (delegations and handoffs included), `TOOL_CALL_RESULT`, `REASONING_*`, `MESSAGES_SNAPSHOT` after each completed message, then `RUN_FINISHED`, or one `RUN_ERROR` as the last event. AG-UI mode serves no `get_response` and no `cancel_response_stream`: abort the request to cancel the run.",
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    });
+    op.add(
+        doc,
+        "get_response_stream",
+        "Run the agency (AG-UI)",
+        Some(&request),
+        vec![
+            ("200", events),
+            (
+                "400",
+                failed("File attachments are not supported in AG-UI mode"),
+            ),
+            ("403", forbidden()),
+            ("500", failed("The agency could not be built")),
+            (
+                "502",
+                failed("client_config.base_url names a host that does not resolve"),
+            ),
+        ],
+    );
+    op.add(
+        doc,
+        "get_metadata",
+        "Agency metadata",
+        None,
+        vec![(
+            "200",
+            response("The agency as a graph of agents and tools", METADATA),
+        )],
+    );
+    doc.add_fixed_schema(METADATA, metadata());
 }
 
 /// `GET /{a}/chats`, `GET` and `DELETE /{a}/chats/{chat_id}`.

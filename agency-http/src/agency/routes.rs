@@ -27,6 +27,9 @@ pub fn agency_path(route: &str, endpoint: &str) -> String {
 }
 
 pub(crate) fn router(state: SharedAgency) -> Router {
+    if state.common.agui {
+        return super::agui::router(state);
+    }
     let path = |endpoint| agency_path(&state.route, endpoint);
     let chats = match state.common.threads {
         Some(_) => super::chats::router(state.clone()),
@@ -278,7 +281,7 @@ async fn cancel(
     Ok(json_response(StatusCode::OK, &answer))
 }
 
-async fn metadata(State(state): State<SharedAgency>) -> Response {
+pub(super) async fn metadata(State(state): State<SharedAgency>) -> Response {
     (
         [(header::CONTENT_TYPE, "application/json")],
         state.metadata.clone(),

@@ -60,6 +60,8 @@ pub(crate) struct Common {
     pub shutdown: CancellationToken,
     /// The shared values the server gives tools (under each agency's own).
     pub states: agency_core::States,
+    /// AG-UI mode: `get_response_stream` speaks AG-UI.
+    pub agui: bool,
     /// The server's metrics (runs, streams; each run reports its model and tool calls).
     pub metrics: Arc<crate::metrics::Metrics>,
 }
