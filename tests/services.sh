@@ -64,6 +64,20 @@ if ! command -v redis-server >/dev/null 2>&1; then
   command -v redis-server >/dev/null 2>&1 || { say "no redis-server after installing it"; exit 1; }
 fi
 
+# --- The AG-UI protocol's own checkers, which tests/it/agui.rs runs: the official TypeScript
+# client (@ag-ui/client, pinned in tests/agui/package-lock.json, from the npm registry) and
+# ag-ui-validate (PyPI, pinned).
+AGUI_DIR="$(cd "$(dirname "$0")" && pwd)/agui"
+AG_UI_VALIDATE=0.4.0
+if [ ! -d "$AGUI_DIR/node_modules/@ag-ui/client" ]; then
+  say "installing @ag-ui/client (npm ci in tests/agui)"
+  npm ci --prefix "$AGUI_DIR" --silent --no-audit --no-fund >/dev/null
+fi
+if ! ag-ui-validate --version 2>/dev/null | grep -q "$AG_UI_VALIDATE"; then
+  say "installing ag-ui-validate==$AG_UI_VALIDATE (PyPI)"
+  python3 -m pip install --quiet --root-user-action=ignore "ag-ui-validate==$AG_UI_VALIDATE"
+fi
+
 # --- A fresh cluster in a temporary folder. initdb refuses to run as root: then the server
 # runs as the postgres user (which Debian's package creates).
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/agency-services.XXXXXX")

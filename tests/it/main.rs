@@ -3,6 +3,7 @@
 mod agency;
 mod agent_macros;
 mod agents;
+mod agui;
 mod chat_servers;
 mod cli;
 mod command_line;

@@ -91,8 +91,8 @@ async fn stream(
             ));
         }
     };
-    let conversation = input::conversation(&input.messages, input.chat_history)
-        .map_err(ApiError::invalid_body)?;
+    let conversation =
+        input::conversation(&input.messages, input.chat_history).map_err(ApiError::invalid_body)?;
     let common = &state.common;
     let client = match input.client_config {
         Some(c) => common.policy.admit(c).await?,
