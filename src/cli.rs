@@ -400,6 +400,13 @@ struct ServeArgs {
     /// resumed at `GET /{a}/runs/{run_id}/stream`, or cancelled later).
     #[arg(long, env = "AGENCY_CANCEL_ON_DISCONNECT", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     cancel_on_disconnect: bool,
+    /// Request logs: a request sending `x-agency-log-id: ID` has its log written to
+    /// `LOGS_DIR/ID.jsonl`, read (once) with `/get_logs`.
+    #[arg(long, env = "AGENCY_ENABLE_LOGGING", action = clap::ArgAction::SetTrue, value_parser = clap::builder::BoolishValueParser::new(), global = true)]
+    enable_logging: bool,
+    /// Where request logs go.
+    #[arg(long, env = "AGENCY_LOGS_DIR", default_value = crate::http::DEFAULT_LOGS_DIR, global = true)]
+    logs_dir: PathBuf,
 }
 
 /// How log lines are written (`--log-format`).
@@ -451,7 +458,9 @@ impl ServeArgs {
             .with_run_timeout(self.run_timeout)
             .with_tool_timeout(self.tool_timeout)
             .with_shutdown_timeout(self.shutdown_timeout)
-            .with_cancel_on_disconnect(self.cancel_on_disconnect);
+            .with_cancel_on_disconnect(self.cancel_on_disconnect)
+            .with_logging(self.enable_logging)
+            .with_logs_dir(self.logs_dir.clone());
         if let Some(url) = &self.server_url {
             options = options.with_server_url(url.clone());
         }
@@ -527,7 +536,7 @@ impl ServeArgs {
 ///   `--host`, `--port`, `--app-token-env`, `--cors-origins`, `--body-limit`, `--server-url`,
 ///   `--allowed-base-urls`, `--allowed-models`, `--run-timeout`, `--tool-timeout`,
 ///   `--shutdown-timeout`, `--threads`, `--tokens-file`, `--chat-ttl`, `--redis`,
-///   `--cancel-on-disconnect` (or the `AGENCY_*`
+///   `--cancel-on-disconnect`, `--enable-logging`, `--logs-dir` (or the `AGENCY_*`
 ///   environment variables);
 /// - `export openapi [--url URL] [--title T] [-o FILE]`: the OpenAPI document the server serves;
 /// - `export tools [--format responses|chat] [-o FILE]`: the OpenAI tool definitions;
@@ -597,11 +606,11 @@ impl Program {
         ) {
             init_tracing_to_stderr();
         } else {
-            let format = match &cli.command {
-                Some(Command::Serve(args)) => args.log_format,
-                _ => cli.serve.log_format,
+            let args = match &cli.command {
+                Some(Command::Serve(args)) => args,
+                _ => &cli.serve,
             };
-            telemetry = Some(init_tracing(format));
+            telemetry = Some(init_tracing(args.log_format, args.enable_logging));
         }
         let _telemetry = telemetry;
         match cli.command {
@@ -685,8 +694,9 @@ fn pick_agency(agencies: Vec<(&str, Agency)>, name: Option<&str>) -> Result<Agen
 
 /// Logs to standard output in `format`, filtered by `RUST_LOG` (default `info`); with the
 /// `otel` feature, spans are also exported over OTLP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
+/// With `--enable-logging`, each logged request's events also go to its file.
 /// The returned guard sends the last spans when dropped.
-fn init_tracing(format: LogFormat) -> Telemetry {
+fn init_tracing(format: LogFormat, request_logs: bool) -> Telemetry {
     use tracing_subscriber::Layer;
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
@@ -702,7 +712,11 @@ fn init_tracing(format: LogFormat) -> Telemetry {
             .with_span_list(true)
             .boxed(),
     };
-    let registry = tracing_subscriber::registry().with(filter).with(fmt);
+    let request_logs = request_logs.then(crate::http::LogFileLayer::default);
+    let registry = tracing_subscriber::registry()
+        .with(filter)
+        .with(fmt)
+        .with(request_logs);
     #[cfg(feature = "otel")]
     {
         let name = std::env::args_os()

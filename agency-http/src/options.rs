@@ -12,9 +12,12 @@ pub const DEFAULT_BODY_LIMIT: usize = 10 * 1024 * 1024;
 pub const DEFAULT_RUN_TIMEOUT: Duration = agency_core::run::DEFAULT_RUN_TIMEOUT;
 /// Default longest a tool call may take (60 s), for tools that set no timeout of their own.
 pub const DEFAULT_TOOL_TIMEOUT: Duration = agency_core::DEFAULT_TOOL_TIMEOUT;
+/// Default directory of request logs (`enable_logging`).
+pub const DEFAULT_LOGS_DIR: &str = "activity-logs";
 /// Default longest a shutdown may take once it is asked for (30 s).
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// How the server listens, authenticates, and describes itself.
@@ -78,6 +81,13 @@ pub struct ServerOptions {
     /// original's behaviour). `false`: the run goes on, every frame recorded, and a client may
     /// resume it (`GET /{a}/runs/{run_id}/stream`) or cancel it later.
     pub cancel_on_disconnect: bool,
+    /// Request logs (default off): a request that sends `x-agency-log-id: <id>` has its log
+    /// events written to `{logs_dir}/{id}.jsonl`, and `/get_logs` returns them once. The events
+    /// are written by [`LogFileLayer`](crate::LogFileLayer), which the program's tracing
+    /// subscriber must include (`agency::main()` does).
+    pub enable_logging: bool,
+    /// Where request logs go (default `activity-logs`).
+    pub logs_dir: PathBuf,
 }
 
 impl Default for ServerOptions {
@@ -100,6 +110,8 @@ impl Default for ServerOptions {
             tool_timeout: DEFAULT_TOOL_TIMEOUT,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             cancel_on_disconnect: true,
+            enable_logging: false,
+            logs_dir: PathBuf::from(DEFAULT_LOGS_DIR),
         }
     }
 }
@@ -124,6 +136,8 @@ impl std::fmt::Debug for ServerOptions {
             .field("tool_timeout", &self.tool_timeout)
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("cancel_on_disconnect", &self.cancel_on_disconnect)
+            .field("enable_logging", &self.enable_logging)
+            .field("logs_dir", &self.logs_dir)
             .finish()
     }
 }
@@ -257,6 +271,18 @@ impl ServerOptions {
     /// Sets whether a stream's run is cancelled when its client goes away.
     pub fn with_cancel_on_disconnect(mut self, cancel: bool) -> Self {
         self.cancel_on_disconnect = cancel;
+        self
+    }
+
+    /// Turns request logs on or off (see [`ServerOptions::enable_logging`]).
+    pub fn with_logging(mut self, on: bool) -> Self {
+        self.enable_logging = on;
+        self
+    }
+
+    /// Sets where request logs go.
+    pub fn with_logs_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.logs_dir = dir.into();
         self
     }
 

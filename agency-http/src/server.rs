@@ -22,6 +22,7 @@ use crate::agency::{
 use crate::auth::BearerAuth;
 use crate::metrics::Metrics;
 use crate::openapi::{self, OpenApiInfo};
+use crate::request_log::RequestLogs;
 use crate::{ServerError, ServerOptions, cors, routes, trace};
 
 /// A server ready to run: its router and its OpenAPI document are built once, by
@@ -366,6 +367,9 @@ impl ServerBuilder {
         doc.add_tools(&tools);
         routes::health::add_to_openapi(&mut doc);
         routes::metrics::add_to_openapi(&mut doc);
+        if options.enable_logging {
+            routes::logs::add_to_openapi(&mut doc);
+        }
         let openapi = doc.build();
         let deadline = CancellationToken::new();
         let health = routes::health::Dependencies {
@@ -420,6 +424,13 @@ fn assemble(
             deadline,
         ))
         .merge(routes::metrics::router(metrics.clone()));
+    let logs = options
+        .enable_logging
+        .then(|| RequestLogs::new(options.logs_dir.clone()));
+    let protected = match &logs {
+        Some(logs) => protected.merge(routes::logs::router(logs.dir.clone(), options.body_limit)),
+        None => protected,
+    };
     let tokens = options.auth_tokens();
     let auth = (!tokens.is_empty()).then(|| BearerAuth::with_tokens(&tokens));
     let protected = match auth {
@@ -435,7 +446,7 @@ fn assemble(
     // One composed layer: axum boxes (and clones, per request) each layer of each route.
     let edge = ServiceBuilder::new()
         .layer(CatchPanicLayer::custom(panic_answer as PanicAnswer))
-        .layer(trace::RequestLogLayer::new(metrics.clone()))
+        .layer(trace::RequestLogLayer::new(metrics.clone(), logs))
         .layer(cors::layer(&options.cors_origins)?);
     Ok(router.layer(edge))
 }

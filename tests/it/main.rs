@@ -16,6 +16,7 @@ mod http_tools;
 mod items;
 mod macros;
 mod observe;
+mod request_logs;
 mod safety;
 mod schema;
 mod support;
