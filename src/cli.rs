@@ -407,6 +407,27 @@ struct ServeArgs {
     /// Where request logs go.
     #[arg(long, env = "AGENCY_LOGS_DIR", default_value = crate::http::DEFAULT_LOGS_DIR, global = true)]
     logs_dir: PathBuf,
+    /// A directory a request's `file_urls` may name local files in (repeat the option, or
+    /// separate with `:` in the variable). Default: no local path.
+    #[arg(
+        long,
+        env = "AGENCY_ALLOWED_LOCAL_FILE_DIRS",
+        value_delimiter = ':',
+        global = true
+    )]
+    allowed_local_file_dirs: Vec<PathBuf>,
+    /// URL prefixes a request's `file_urls` may download from, comma-separated (`none`: no
+    /// URL). Default: any https URL of a public host.
+    #[arg(
+        long,
+        env = "AGENCY_ALLOWED_FILE_URLS",
+        value_delimiter = ',',
+        global = true
+    )]
+    allowed_file_urls: Option<Vec<String>>,
+    /// The largest file a `file_urls` entry may name, in bytes.
+    #[arg(long, env = "AGENCY_FILE_SIZE_LIMIT", default_value_t = crate::http::files::DEFAULT_FILE_SIZE_LIMIT, global = true)]
+    file_size_limit: u64,
 }
 
 /// How log lines are written (`--log-format`).
@@ -460,12 +481,17 @@ impl ServeArgs {
             .with_shutdown_timeout(self.shutdown_timeout)
             .with_cancel_on_disconnect(self.cancel_on_disconnect)
             .with_logging(self.enable_logging)
-            .with_logs_dir(self.logs_dir.clone());
+            .with_logs_dir(self.logs_dir.clone())
+            .with_allowed_local_file_dirs(self.allowed_local_file_dirs.iter().cloned())
+            .with_file_size_limit(self.file_size_limit);
         if let Some(url) = &self.server_url {
             options = options.with_server_url(url.clone());
         }
         if let Some(prefixes) = list_option(&self.allowed_base_urls) {
             options = options.with_allowed_base_urls(prefixes);
+        }
+        if let Some(prefixes) = list_option(&self.allowed_file_urls) {
+            options = options.with_allowed_file_urls(prefixes);
         }
         if let Some(models) = list_option(&self.allowed_models) {
             options = options.with_allowed_models(models);
@@ -536,7 +562,8 @@ impl ServeArgs {
 ///   `--host`, `--port`, `--app-token-env`, `--cors-origins`, `--body-limit`, `--server-url`,
 ///   `--allowed-base-urls`, `--allowed-models`, `--run-timeout`, `--tool-timeout`,
 ///   `--shutdown-timeout`, `--threads`, `--tokens-file`, `--chat-ttl`, `--redis`,
-///   `--cancel-on-disconnect`, `--enable-logging`, `--logs-dir` (or the `AGENCY_*`
+///   `--cancel-on-disconnect`, `--enable-logging`, `--logs-dir`, `--allowed-local-file-dirs`,
+///   `--allowed-file-urls`, `--file-size-limit` (or the `AGENCY_*`
 ///   environment variables);
 /// - `export openapi [--url URL] [--title T] [-o FILE]`: the OpenAPI document the server serves;
 /// - `export tools [--format responses|chat] [-o FILE]`: the OpenAI tool definitions;

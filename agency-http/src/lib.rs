@@ -48,6 +48,7 @@ mod auth;
 pub mod body;
 mod cors;
 mod error;
+pub mod files;
 pub mod metrics;
 pub mod openapi;
 mod options;

@@ -88,6 +88,15 @@ pub struct ServerOptions {
     pub enable_logging: bool,
     /// Where request logs go (default `activity-logs`).
     pub logs_dir: PathBuf,
+    /// The directories a request's `file_urls` may name local files in (resolved: `..` and
+    /// links). Empty (the default): no local path is allowed.
+    pub allowed_local_file_dirs: Vec<PathBuf>,
+    /// The URL prefixes a request's `file_urls` may download from (any host, `http` too).
+    /// `None` (the default): any `https` URL whose host resolves to public addresses only, as
+    /// for `client_config.base_url`. An empty list: no URL.
+    pub allowed_file_urls: Option<Vec<String>>,
+    /// The largest file a `file_urls` entry may name, in bytes (default 50 MiB).
+    pub file_size_limit: u64,
 }
 
 impl Default for ServerOptions {
@@ -112,6 +121,9 @@ impl Default for ServerOptions {
             cancel_on_disconnect: true,
             enable_logging: false,
             logs_dir: PathBuf::from(DEFAULT_LOGS_DIR),
+            allowed_local_file_dirs: Vec::new(),
+            allowed_file_urls: None,
+            file_size_limit: crate::files::DEFAULT_FILE_SIZE_LIMIT,
         }
     }
 }
@@ -138,6 +150,9 @@ impl std::fmt::Debug for ServerOptions {
             .field("cancel_on_disconnect", &self.cancel_on_disconnect)
             .field("enable_logging", &self.enable_logging)
             .field("logs_dir", &self.logs_dir)
+            .field("allowed_local_file_dirs", &self.allowed_local_file_dirs)
+            .field("allowed_file_urls", &self.allowed_file_urls)
+            .field("file_size_limit", &self.file_size_limit)
             .finish()
     }
 }
@@ -283,6 +298,33 @@ impl ServerOptions {
     /// Sets where request logs go.
     pub fn with_logs_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.logs_dir = dir.into();
+        self
+    }
+
+    /// Lets a request's `file_urls` name local files inside `dirs`.
+    pub fn with_allowed_local_file_dirs<I, P>(mut self, dirs: I) -> Self
+    where
+        I: IntoIterator<Item = P>,
+        P: Into<PathBuf>,
+    {
+        self.allowed_local_file_dirs = dirs.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Lets a request's `file_urls` download only from URLs under these prefixes (an empty
+    /// list: none). See [`ServerOptions::allowed_file_urls`].
+    pub fn with_allowed_file_urls<I, S>(mut self, prefixes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.allowed_file_urls = Some(prefixes.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets the largest file a `file_urls` entry may name, in bytes.
+    pub fn with_file_size_limit(mut self, bytes: u64) -> Self {
+        self.file_size_limit = bytes;
         self
     }
 

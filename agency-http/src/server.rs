@@ -302,6 +302,14 @@ impl ServerBuilder {
             Some(prefixes) => Egress::allow(prefixes)?,
             None => Egress::default(),
         };
+        let files = crate::files::Sources {
+            egress: match &options.allowed_file_urls {
+                Some(prefixes) => Egress::allow(prefixes)?,
+                None => Egress::default(),
+            },
+            local_dirs: options.allowed_local_file_dirs.clone(),
+            max_bytes: options.file_size_limit,
+        };
         let shutdown = CancellationToken::new();
         let tracker = tokio_util::task::TaskTracker::new();
         let metrics = Arc::new(Metrics::default());
@@ -329,6 +337,7 @@ impl ServerBuilder {
             cancel_wait: options.shutdown_timeout,
             shutdown: shutdown.clone(),
             metrics: metrics.clone(),
+            files,
         });
         let mut states: Vec<SharedAgency> = Vec::new();
         for (factory, location) in self.agencies {

@@ -7,6 +7,7 @@ mod chat_servers;
 mod cli;
 mod command_line;
 mod fake_openai;
+mod files;
 mod fleet;
 mod health;
 mod http_agency;

@@ -35,17 +35,8 @@ async fn serve(fake: &FakeOpenAi, via_env: bool) -> Logged {
     let dir = root.join("logs");
     std::fs::create_dir_all(&root).unwrap();
     let port = free_port();
-    let mut command = tokio::process::Command::new(crate::safety::quickstart_binary());
-    command
-        .args(["serve", "--host", "127.0.0.1", "--port", &port.to_string()])
-        .env("RUST_LOG", "info")
-        .env("AGENCY_THREADS", "none")
-        .env("OPENAI_BASE_URL", fake.base_url())
-        .env("OPENAI_API_KEY", "k")
-        .env("APP_TOKEN", TOKEN)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true);
+    let mut command = crate::support::quickstart_serving(port, &fake.base_url());
+    command.env("APP_TOKEN", TOKEN);
     if via_env {
         command
             .env("AGENCY_ENABLE_LOGGING", "true")

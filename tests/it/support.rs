@@ -70,3 +70,31 @@ pub fn wire(entries: &[agency::Entry]) -> Vec<serde_json::Value> {
         .map(|e| serde_json::to_value(e).unwrap())
         .collect()
 }
+
+/// The quickstart binary serving on `127.0.0.1:port` against the model API at `model_base_url`,
+/// keeping no chats, logging at `info`, without auth (set `APP_TOKEN` for it), its output
+/// discarded and killed when dropped; add arguments and spawn it.
+pub fn quickstart_serving(port: u16, model_base_url: &str) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(crate::safety::quickstart_binary());
+    command
+        .args(["serve", "--host", "127.0.0.1", "--port", &port.to_string()])
+        .env("RUST_LOG", "info")
+        .env("AGENCY_THREADS", "none")
+        .env("OPENAI_BASE_URL", model_base_url)
+        .env("OPENAI_API_KEY", "k")
+        .env_remove("APP_TOKEN")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true);
+    command
+}
+
+/// A model client for the fake OpenAI server at `base_url`: a key, and no retries.
+pub fn fake_client(base_url: String) -> agency::model::ClientConfig {
+    agency::model::ClientConfig {
+        base_url: Some(base_url),
+        api_key: Some("k".into()),
+        max_retries: Some(0),
+        ..agency::model::ClientConfig::default()
+    }
+}
