@@ -147,6 +147,13 @@ async fn file_ids_are_attached_by_type() {
     )
     .await;
     refused(&s, json!({"file_ids": ["file-nope"]}), "file-nope").await;
+    let many: Vec<String> = (0..21).map(|_| pdf.clone()).collect();
+    refused(
+        &s,
+        json!({"file_ids": many}),
+        "21 files attached; at most 20 per request",
+    )
+    .await;
 }
 
 /// The issue's own check: a local PDF from an allowed folder and a remote image, both seen by

@@ -34,6 +34,10 @@ pub const CODE_INTERPRETER_EXTENSIONS: &[&str] = &[
     "pkl", "tar", "xlsx", "xml", "zip", "doc", "docx", "md", "pptx", "tex", "txt",
 ];
 
+/// The most files one request may attach (`file_ids` and `file_urls` together): each costs a
+/// Files API call, and a download or upload.
+pub const MAX_ATTACHMENTS: usize = 20;
+
 /// The prefix of every attachment error (the original's).
 const PREFIX: &str = "Error downloading file from provided urls";
 
@@ -51,6 +55,9 @@ pub enum AttachError {
         /// The file's name.
         name: String,
     },
+    /// More than [`MAX_ATTACHMENTS`] files.
+    #[error("{PREFIX}: {0} files attached; at most {MAX_ATTACHMENTS} per request")]
+    TooMany(usize),
     /// A `file_urls` name is not a plain file name.
     #[error(
         "{PREFIX}: '{0}' is not a file name (1 to 255 characters, no '/', '\\\\' or control characters)"
@@ -133,6 +140,10 @@ pub(crate) async fn attach(
     file_ids: Vec<String>,
     file_urls: Option<BTreeMap<String, String>>,
 ) -> Result<Attachments, AttachError> {
+    let count = file_ids.len() + file_urls.as_ref().map_or(0, BTreeMap::len);
+    if count > MAX_ATTACHMENTS {
+        return Err(AttachError::TooMany(count));
+    }
     let mut out = Attachments::default();
     let mut named = Vec::new();
     if let Some(urls) = file_urls {
