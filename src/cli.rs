@@ -475,6 +475,34 @@ struct ServeArgs {
     /// `cancel_response_stream` are not served.
     #[arg(long, env = "AGENCY_AGUI", global = true)]
     agui: bool,
+    /// Request logs: a request sending `x-agency-log-id: ID` has its log written to
+    /// `LOGS_DIR/ID.jsonl`, read (once) with `/get_logs`.
+    #[arg(long, env = "AGENCY_ENABLE_LOGGING", action = clap::ArgAction::SetTrue, value_parser = clap::builder::BoolishValueParser::new(), global = true)]
+    enable_logging: bool,
+    /// Where request logs go.
+    #[arg(long, env = "AGENCY_LOGS_DIR", default_value = crate::http::DEFAULT_LOGS_DIR, global = true)]
+    logs_dir: PathBuf,
+    /// A directory a request's `file_urls` may name local files in (repeat the option, or
+    /// separate with `:` in the variable). Default: no local path.
+    #[arg(
+        long,
+        env = "AGENCY_ALLOWED_LOCAL_FILE_DIRS",
+        value_delimiter = ':',
+        global = true
+    )]
+    allowed_local_file_dirs: Vec<PathBuf>,
+    /// URL prefixes a request's `file_urls` may download from, comma-separated (`none`: no
+    /// URL). Default: any https URL of a public host.
+    #[arg(
+        long,
+        env = "AGENCY_ALLOWED_FILE_URLS",
+        value_delimiter = ',',
+        global = true
+    )]
+    allowed_file_urls: Option<Vec<String>>,
+    /// The largest file a `file_urls` entry may name, in bytes.
+    #[arg(long, env = "AGENCY_FILE_SIZE_LIMIT", default_value_t = crate::http::files::DEFAULT_FILE_SIZE_LIMIT, global = true)]
+    file_size_limit: u64,
 }
 
 /// How log lines are written (`--log-format`).
@@ -527,12 +555,19 @@ impl ServeArgs {
             .with_tool_timeout(self.tool_timeout)
             .with_shutdown_timeout(self.shutdown_timeout)
             .with_cancel_on_disconnect(self.cancel_on_disconnect)
-            .with_agui(self.agui);
+            .with_agui(self.agui)
+            .with_logging(self.enable_logging)
+            .with_logs_dir(self.logs_dir.clone())
+            .with_allowed_local_file_dirs(self.allowed_local_file_dirs.iter().cloned())
+            .with_file_size_limit(self.file_size_limit);
         if let Some(url) = &self.server_url {
             options = options.with_server_url(url.clone());
         }
         if let Some(prefixes) = list_option(&self.allowed_base_urls) {
             options = options.with_allowed_base_urls(prefixes);
+        }
+        if let Some(prefixes) = list_option(&self.allowed_file_urls) {
+            options = options.with_allowed_file_urls(prefixes);
         }
         if let Some(models) = list_option(&self.allowed_models) {
             options = options.with_allowed_models(models);
@@ -603,7 +638,8 @@ impl ServeArgs {
 ///   `--host`, `--port`, `--app-token-env`, `--cors-origins`, `--body-limit`, `--server-url`,
 ///   `--allowed-base-urls`, `--allowed-models`, `--run-timeout`, `--tool-timeout`,
 ///   `--shutdown-timeout`, `--threads`, `--tokens-file`, `--chat-ttl`, `--redis`,
-///   `--cancel-on-disconnect` (or the `AGENCY_*`
+///   `--cancel-on-disconnect`, `--enable-logging`, `--logs-dir`, `--allowed-local-file-dirs`,
+///   `--allowed-file-urls`, `--file-size-limit` (or the `AGENCY_*`
 ///   environment variables);
 /// - `export openapi [--url URL] [--title T] [-o FILE]`: the OpenAPI document the server serves;
 /// - `export tools [--format responses|chat] [-o FILE]`: the OpenAI tool definitions;
@@ -673,11 +709,11 @@ impl Program {
         ) {
             init_tracing_to_stderr();
         } else {
-            let format = match &cli.command {
-                Some(Command::Serve(args)) => args.log_format,
-                _ => cli.serve.log_format,
+            let args = match &cli.command {
+                Some(Command::Serve(args)) => args,
+                _ => &cli.serve,
             };
-            telemetry = Some(init_tracing(format));
+            telemetry = Some(init_tracing(args.log_format, args.enable_logging));
         }
         let _telemetry = telemetry;
         match cli.command {
@@ -761,8 +797,9 @@ fn pick_agency(agencies: Vec<(&str, Agency)>, name: Option<&str>) -> Result<Agen
 
 /// Logs to standard output in `format`, filtered by `RUST_LOG` (default `info`); with the
 /// `otel` feature, spans are also exported over OTLP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
+/// With `--enable-logging`, each logged request's events also go to its file.
 /// The returned guard sends the last spans when dropped.
-fn init_tracing(format: LogFormat) -> Telemetry {
+fn init_tracing(format: LogFormat, request_logs: bool) -> Telemetry {
     use tracing_subscriber::Layer;
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
@@ -778,7 +815,11 @@ fn init_tracing(format: LogFormat) -> Telemetry {
             .with_span_list(true)
             .boxed(),
     };
-    let registry = tracing_subscriber::registry().with(filter).with(fmt);
+    let request_logs = request_logs.then(crate::http::LogFileLayer::default);
+    let registry = tracing_subscriber::registry()
+        .with(filter)
+        .with(fmt)
+        .with(request_logs);
     #[cfg(feature = "otel")]
     {
         let name = std::env::args_os()

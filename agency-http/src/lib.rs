@@ -49,9 +49,11 @@ pub mod body;
 mod cors;
 mod error;
 pub mod extract;
+pub mod files;
 pub mod metrics;
 pub mod openapi;
 mod options;
+mod request_log;
 pub mod routes;
 mod serve;
 mod server;
@@ -66,8 +68,10 @@ pub use auth::{
 };
 pub use error::ApiError;
 pub use options::{
-    DEFAULT_APP_TOKEN_ENV, DEFAULT_BODY_LIMIT, DEFAULT_HOST, DEFAULT_PORT, ServerOptions,
+    DEFAULT_APP_TOKEN_ENV, DEFAULT_BODY_LIMIT, DEFAULT_HOST, DEFAULT_LOGS_DIR, DEFAULT_PORT,
+    ServerOptions,
 };
+pub use request_log::{LOG_ID_HEADER, LogFileLayer, LogId, LogIdError, MAX_LOG_ID_LEN};
 pub use server::{Server, ServerBuilder};
 pub use server_error::ServerError;
 pub use trace::{REQUEST_ID, RequestId};

@@ -12,9 +12,12 @@ pub const DEFAULT_BODY_LIMIT: usize = 10 * 1024 * 1024;
 pub const DEFAULT_RUN_TIMEOUT: Duration = agency_core::run::DEFAULT_RUN_TIMEOUT;
 /// Default longest a tool call may take (60 s), for tools that set no timeout of their own.
 pub const DEFAULT_TOOL_TIMEOUT: Duration = agency_core::DEFAULT_TOOL_TIMEOUT;
+/// Default directory of request logs (`enable_logging`).
+pub const DEFAULT_LOGS_DIR: &str = "activity-logs";
 /// Default longest a shutdown may take once it is asked for (30 s).
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// How the server listens, authenticates, and describes itself.
@@ -82,6 +85,22 @@ pub struct ServerOptions {
     /// `RunAgentInput` and answers AG-UI events (CopilotKit and other AG-UI front ends);
     /// `get_response` and `cancel_response_stream` are not served.
     pub enable_agui: bool,
+    /// Request logs (default off): a request that sends `x-agency-log-id: <id>` has its log
+    /// events written to `{logs_dir}/{id}.jsonl`, and `/get_logs` returns them once. The events
+    /// are written by [`LogFileLayer`](crate::LogFileLayer), which the program's tracing
+    /// subscriber must include (`agency::main()` does).
+    pub enable_logging: bool,
+    /// Where request logs go (default `activity-logs`).
+    pub logs_dir: PathBuf,
+    /// The directories a request's `file_urls` may name local files in (resolved: `..` and
+    /// links). Empty (the default): no local path is allowed.
+    pub allowed_local_file_dirs: Vec<PathBuf>,
+    /// The URL prefixes a request's `file_urls` may download from (any host, `http` too).
+    /// `None` (the default): any `https` URL whose host resolves to public addresses only, as
+    /// for `client_config.base_url`. An empty list: no URL.
+    pub allowed_file_urls: Option<Vec<String>>,
+    /// The largest file a `file_urls` entry may name, in bytes (default 50 MiB).
+    pub file_size_limit: u64,
 }
 
 impl Default for ServerOptions {
@@ -105,6 +124,11 @@ impl Default for ServerOptions {
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             cancel_on_disconnect: true,
             enable_agui: false,
+            enable_logging: false,
+            logs_dir: PathBuf::from(DEFAULT_LOGS_DIR),
+            allowed_local_file_dirs: Vec::new(),
+            allowed_file_urls: None,
+            file_size_limit: crate::files::DEFAULT_FILE_SIZE_LIMIT,
         }
     }
 }
@@ -130,6 +154,11 @@ impl std::fmt::Debug for ServerOptions {
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("cancel_on_disconnect", &self.cancel_on_disconnect)
             .field("enable_agui", &self.enable_agui)
+            .field("enable_logging", &self.enable_logging)
+            .field("logs_dir", &self.logs_dir)
+            .field("allowed_local_file_dirs", &self.allowed_local_file_dirs)
+            .field("allowed_file_urls", &self.allowed_file_urls)
+            .field("file_size_limit", &self.file_size_limit)
             .finish()
     }
 }
@@ -269,6 +298,45 @@ impl ServerOptions {
     /// Sets whether a stream's run is cancelled when its client goes away.
     pub fn with_cancel_on_disconnect(mut self, cancel: bool) -> Self {
         self.cancel_on_disconnect = cancel;
+        self
+    }
+
+    /// Turns request logs on or off (see [`ServerOptions::enable_logging`]).
+    pub fn with_logging(mut self, on: bool) -> Self {
+        self.enable_logging = on;
+        self
+    }
+
+    /// Sets where request logs go.
+    pub fn with_logs_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.logs_dir = dir.into();
+        self
+    }
+
+    /// Lets a request's `file_urls` name local files inside `dirs`.
+    pub fn with_allowed_local_file_dirs<I, P>(mut self, dirs: I) -> Self
+    where
+        I: IntoIterator<Item = P>,
+        P: Into<PathBuf>,
+    {
+        self.allowed_local_file_dirs = dirs.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Lets a request's `file_urls` download only from URLs under these prefixes (an empty
+    /// list: none). See [`ServerOptions::allowed_file_urls`].
+    pub fn with_allowed_file_urls<I, S>(mut self, prefixes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.allowed_file_urls = Some(prefixes.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Sets the largest file a `file_urls` entry may name, in bytes.
+    pub fn with_file_size_limit(mut self, bytes: u64) -> Self {
+        self.file_size_limit = bytes;
         self
     }
 

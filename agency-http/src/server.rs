@@ -22,6 +22,7 @@ use crate::agency::{
 use crate::auth::BearerAuth;
 use crate::metrics::Metrics;
 use crate::openapi::{self, OpenApiInfo, Operation};
+use crate::request_log::RequestLogs;
 use crate::{ServerError, ServerOptions, cors, routes, trace};
 
 /// A server ready to run: its router and its OpenAPI document are built once, by
@@ -380,6 +381,14 @@ impl ServerBuilder {
             Some(prefixes) => Egress::allow(prefixes)?,
             None => Egress::default(),
         };
+        let files = crate::files::Sources {
+            egress: match &options.allowed_file_urls {
+                Some(prefixes) => Egress::allow(prefixes)?,
+                None => Egress::default(),
+            },
+            local_dirs: options.allowed_local_file_dirs.clone(),
+            max_bytes: options.file_size_limit,
+        };
         let shutdown = CancellationToken::new();
         let tracker = tokio_util::task::TaskTracker::new();
         let metrics = Arc::new(Metrics::default());
@@ -409,6 +418,7 @@ impl ServerBuilder {
             metrics: metrics.clone(),
             states: self.states.clone(),
             agui: options.enable_agui,
+            files,
         });
         let mut states: Vec<SharedAgency> = Vec::new();
         for (factory, location) in self.agencies {
@@ -462,6 +472,9 @@ impl ServerBuilder {
         }
         routes::health::add_to_openapi(&mut doc);
         routes::metrics::add_to_openapi(&mut doc);
+        if options.enable_logging {
+            routes::logs::add_to_openapi(&mut doc);
+        }
         let openapi = doc.build();
         let deadline = CancellationToken::new();
         let health = routes::health::Dependencies {
@@ -529,6 +542,13 @@ fn assemble(
             .layer(axum::extract::DefaultBodyLimit::max(options.body_limit));
         protected = merge(protected, user)?;
     }
+    let logs = options
+        .enable_logging
+        .then(|| RequestLogs::new(options.logs_dir.clone()));
+    let protected = match &logs {
+        Some(logs) => protected.merge(routes::logs::router(logs.dir.clone(), options.body_limit)),
+        None => protected,
+    };
     let tokens = options.auth_tokens();
     let auth = (!tokens.is_empty()).then(|| BearerAuth::with_tokens(&tokens));
     let protected = match auth {
@@ -544,7 +564,7 @@ fn assemble(
     // One composed layer: axum boxes (and clones, per request) each layer of each route.
     let edge = ServiceBuilder::new()
         .layer(CatchPanicLayer::custom(panic_answer as PanicAnswer))
-        .layer(trace::RequestLogLayer::new(metrics.clone()))
+        .layer(trace::RequestLogLayer::new(metrics.clone(), logs))
         .layer(cors::layer(&options.cors_origins)?);
     Ok(router.layer(edge))
 }

@@ -4,6 +4,10 @@
 //! its response body has ended (a stream's too), the request is counted in the metrics and
 //! logged at debug level with its status and duration.
 //!
+//! With request logs on ([`crate::request_log`]), a request's `x-agency-log-id` is checked here
+//! (one that is not a plain name is answered 400 before any route), and the span of a logged
+//! request carries its log file.
+//!
 //! A hand-written layer rather than `middleware::from_fn`: no boxing of the handler's future.
 
 use std::future::Future;
@@ -16,10 +20,12 @@ use axum::body::{Body, Bytes};
 use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderName, HeaderValue, Method};
 use axum::response::Response;
+use futures::future::{Either, Ready};
 use tower::{Layer, Service};
 use tracing::field::Empty;
 
 use crate::metrics::Metrics;
+use crate::request_log::{LOG_ID_HEADER, RequestLogs};
 
 /// The header that carries a request's id, both ways.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -65,11 +71,15 @@ impl RequestId {
 #[derive(Clone, Debug)]
 pub(crate) struct RequestLogLayer {
     metrics: Arc<Metrics>,
+    logs: Option<Arc<RequestLogs>>,
 }
 
 impl RequestLogLayer {
-    pub(crate) fn new(metrics: Arc<Metrics>) -> Self {
-        RequestLogLayer { metrics }
+    pub(crate) fn new(metrics: Arc<Metrics>, logs: Option<RequestLogs>) -> Self {
+        RequestLogLayer {
+            metrics,
+            logs: logs.map(Arc::new),
+        }
     }
 }
 
@@ -80,6 +90,7 @@ impl<S> Layer<S> for RequestLogLayer {
         RequestLog {
             inner,
             metrics: self.metrics.clone(),
+            logs: self.logs.clone(),
         }
     }
 }
@@ -89,6 +100,7 @@ impl<S> Layer<S> for RequestLogLayer {
 pub(crate) struct RequestLog<S> {
     inner: S,
     metrics: Arc<Metrics>,
+    logs: Option<Arc<RequestLogs>>,
 }
 
 impl<S> Service<Request> for RequestLog<S>
@@ -97,7 +109,7 @@ where
 {
     type Response = Response;
     type Error = S::Error;
-    type Future = LogFuture<S::Future>;
+    type Future = LogFuture<Either<S::Future, Ready<Result<Response, S::Error>>>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -109,6 +121,24 @@ where
             .extensions()
             .get::<MatchedPath>()
             .map(|m| m.as_str().to_owned());
+        let log_file = match self
+            .logs
+            .as_deref()
+            .map(|l| l.file_for(req.headers().get(&LOG_ID_HEADER)))
+        {
+            Some(Err(refused)) => {
+                use axum::response::IntoResponse;
+                let answer = crate::ApiError::from(refused).into_response();
+                return LogFuture {
+                    inner: Either::Right(futures::future::ready(Ok(answer))),
+                    seen: None,
+                    span: tracing::Span::none(),
+                    id: Some(id.0),
+                };
+            }
+            Some(Ok(file)) => file,
+            None => None,
+        };
         let span = tracing::info_span!(
             "request",
             otel.name = format!("{} {}", req.method(), route.as_deref().unwrap_or("(unmatched)")),
@@ -118,6 +148,7 @@ where
             url.path = %req.uri().path(),
             http.response.status_code = Empty,
             request_id = %id.as_str(),
+            { crate::request_log::LOG_FILE_FIELD } = log_file.as_ref().map(|p| tracing::field::display(p.display())),
         );
         let seen = Seen {
             method: req.method().clone(),
@@ -126,12 +157,16 @@ where
             metrics: self.metrics.clone(),
             span: span.clone(),
             status: 0,
+            logged: log_file.is_some(),
         };
         let header = id.0.clone();
         req.extensions_mut().insert(id);
         let inner = {
             let _entered = span.enter();
-            self.inner.call(req)
+            if seen.logged {
+                tracing::info!(method = %seen.method, path = %req.uri().path(), "request received");
+            }
+            Either::Left(self.inner.call(req))
         };
         LogFuture {
             inner,
@@ -150,6 +185,8 @@ struct Seen {
     metrics: Arc<Metrics>,
     span: tracing::Span,
     status: u16,
+    /// Whether the request's log is written (its end is then logged at info level).
+    logged: bool,
 }
 
 impl Drop for Seen {
@@ -157,7 +194,14 @@ impl Drop for Seen {
         let elapsed = self.start.elapsed();
         self.metrics
             .request(&self.method, self.route.as_deref(), self.status, elapsed);
-        if tracing::enabled!(tracing::Level::DEBUG) {
+        if self.logged {
+            let _entered = self.span.enter();
+            tracing::info!(
+                status = self.status,
+                duration_ms = elapsed.as_secs_f64() * 1000.0,
+                "request ended"
+            );
+        } else if tracing::enabled!(tracing::Level::DEBUG) {
             let _entered = self.span.enter();
             tracing::debug!(
                 status = self.status,

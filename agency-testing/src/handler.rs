@@ -27,7 +27,8 @@ enum Api {
     Chat,
 }
 
-/// Answers any request: `POST /v1/responses`, `POST /v1/chat/completions`, else a 404 error.
+/// Answers any request: `POST /v1/responses`, `POST /v1/chat/completions`, the Files API
+/// (`POST /v1/files`, `GET /v1/files/{id}`), else a 404 error.
 pub(crate) async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let bytes = axum::body::to_bytes(body, usize::MAX)
@@ -36,6 +37,16 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, request: Request) 
     let recorded = record(&parts, &bytes);
     shared.record(recorded.clone());
     let request_id = shared.ids.next("req");
+    if let Some((status, body)) = shared.files.answer(
+        &parts.method,
+        &recorded.path,
+        &parts.headers,
+        &bytes,
+        || shared.ids.next("file"),
+    ) {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        return json_response(status, &body, &request_id);
+    }
 
     let api = match (&parts.method, recorded.path.as_str()) {
         (&Method::POST, "/v1/responses") => Api::Responses,

@@ -34,6 +34,7 @@
 mod chat_api;
 mod closed_port;
 mod errors;
+mod files_api;
 mod function_call;
 mod guard;
 mod handler;
@@ -51,6 +52,7 @@ mod state;
 mod usage;
 
 pub use closed_port::closed_port_url;
+pub use files_api::StoredFile;
 pub use function_call::{Arguments, FunctionCall};
 pub use lorem::{lorem, lorem_words};
 pub use quirks::ChatQuirks;

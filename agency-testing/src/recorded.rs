@@ -65,6 +65,41 @@ impl RecordedRequest {
         }
     }
 
+    /// What the user messages attach: each `input_file` and `input_image` part, as
+    /// `(type, file_id)` (the `file_id`, else its `image_url` or `file_url`), in order.
+    pub fn attached_files(&self) -> Vec<(String, String)> {
+        self.input_items()
+            .iter()
+            .filter(|item| item.get("role").and_then(Value::as_str) == Some("user"))
+            .filter_map(|item| item.get("content").and_then(Value::as_array))
+            .flatten()
+            .filter_map(|part| {
+                let kind = part.get("type").and_then(Value::as_str)?;
+                if kind != "input_file" && kind != "input_image" {
+                    return None;
+                }
+                let source = ["file_id", "image_url", "file_url"]
+                    .iter()
+                    .find_map(|k| part.get(*k).and_then(Value::as_str))?;
+                Some((kind.to_owned(), source.to_owned()))
+            })
+            .collect()
+    }
+
+    /// The file ids of the `code_interpreter` tool offered (its container's `file_ids`).
+    pub fn code_interpreter_files(&self) -> Vec<String> {
+        let Some(Value::Array(tools)) = self.body.get("tools") else {
+            return Vec::new();
+        };
+        tools
+            .iter()
+            .filter(|t| t.get("type").and_then(Value::as_str) == Some("code_interpreter"))
+            .filter_map(|t| t.pointer("/container/file_ids").and_then(Value::as_array))
+            .flatten()
+            .filter_map(|id| id.as_str().map(str::to_owned))
+            .collect()
+    }
+
     /// The text of the last user message (text parts joined with a space).
     pub fn last_user_text(&self) -> Option<String> {
         self.input_items()

@@ -147,6 +147,24 @@ impl FakeOpenAi {
         reference_reply
     }
 
+    /// Adds a file to the fake's Files API, as if uploaded with purpose `assistants`, and
+    /// returns its id.
+    pub fn add_file(&self, filename: &str, bytes: impl Into<Vec<u8>>) -> String {
+        let id = self.shared.ids.next("file");
+        self.shared.files.add(crate::StoredFile {
+            id: id.clone(),
+            filename: filename.to_owned(),
+            purpose: "assistants".to_owned(),
+            bytes: bytes.into(),
+        });
+        id
+    }
+
+    /// The files of the fake's Files API (added and uploaded), in order.
+    pub fn files(&self) -> Vec<crate::StoredFile> {
+        self.shared.files.all()
+    }
+
     /// Every request received so far, in arrival order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.shared.requests()

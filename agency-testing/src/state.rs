@@ -36,6 +36,8 @@ pub(crate) struct Shared {
     chat_quirks: Mutex<ChatQuirks>,
     /// Ids of responses, items and calls.
     pub(crate) ids: IdGen,
+    /// The files of the Files API.
+    pub(crate) files: crate::files_api::Files,
 }
 
 /// Locks `mutex`, ignoring poisoning (a panicking test thread must not hide the state).
@@ -55,6 +57,7 @@ impl Shared {
             counters: watch::Sender::new(Counters::default()),
             chat_quirks: Mutex::new(ChatQuirks::default()),
             ids: IdGen::new(),
+            files: Default::default(),
         }
     }
 

@@ -9,7 +9,6 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use agency::http::{Server, ServerOptions};
-use agency::model::ClientConfig;
 use agency::prelude::*;
 use agency_testing::{FakeOpenAi, Reply};
 use reqwest::StatusCode;
@@ -53,12 +52,7 @@ fn agency() -> Agency {
 }
 
 async fn agui_server(fake: &FakeOpenAi) -> Running {
-    let client = ClientConfig {
-        base_url: Some(fake.base_url()),
-        api_key: Some("k".into()),
-        max_retries: Some(0),
-        ..ClientConfig::default()
-    };
+    let client = crate::support::fake_client(fake.base_url());
     let server = Server::builder()
         .agency(agency())
         .client(client)

@@ -538,7 +538,7 @@ async fn two_quickstart_processes_share_runs_through_redis() {
     let spawn = || {
         let port = crate::http_threads::free_port();
         let quickstart = crate::safety::quickstart_binary();
-        let child = crate::support::binary::serve(&quickstart, port, &fake)
+        let child = crate::support::binary::serve(&quickstart, port, &fake.base_url())
             .env("AGENCY_REDIS", &url)
             .env("AGENCY_CANCEL_ON_DISCONNECT", "false")
             .env("AGENCY_THREADS", "memory")

@@ -145,7 +145,7 @@ async fn json_logs_say_how_a_stream_ended() {
     fake.push(Reply::text(lorem(5)));
     let port = crate::http_threads::free_port();
     let quickstart = crate::safety::quickstart_binary();
-    let mut child = crate::support::binary::serve(&quickstart, port, &fake)
+    let mut child = crate::support::binary::serve(&quickstart, port, &fake.base_url())
         .args(["--log-format", "json"])
         .env("RUST_LOG", "info,agency_http=debug")
         .stdout(std::process::Stdio::piped())

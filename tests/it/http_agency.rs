@@ -1393,12 +1393,13 @@ async fn chat_history_in_chat_completions_form_is_refused() {
 }
 
 #[tokio::test]
-async fn file_attachments_are_refused_with_400() {
+async fn attachments_that_cannot_be_had_are_refused_with_400() {
     let fake = FakeOpenAi::start().await;
     let s = start(bench_server(&fake).build().unwrap()).await;
     for extra in [
-        json!({"file_urls": {"report.pdf": "https://example.invalid/report.pdf"}}),
-        json!({"file_ids": ["file-abc"]}),
+        json!({"file_urls": {"report.exe": "https://example.invalid/report.exe"}}),
+        json!({"file_urls": {"report.pdf": "/etc/passwd"}}),
+        json!({"file_ids": ["file-unknown"]}),
     ] {
         let mut body = json!({"message": "read this"});
         body.as_object_mut()
@@ -1407,7 +1408,10 @@ async fn file_attachments_are_refused_with_400() {
         let r = s.post_json("/bench/get_response", &body).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
         let error = r.body["error"].as_str().expect("an error message");
-        assert!(error.contains("not supported"), "{error}");
+        assert!(
+            error.starts_with("Error downloading file from provided urls: "),
+            "{error}"
+        );
         assert_eq!(r.body.as_object().unwrap().len(), 1);
 
         // The stream says so in a frame, then ends.
@@ -1418,13 +1422,19 @@ async fn file_attachments_are_refused_with_400() {
         }
         match frames.as_slice() {
             [Frame::Data(d), Frame::End(done)] => {
-                assert!(d["error"].as_str().unwrap().contains("not supported"));
+                let error = d["error"].as_str().unwrap();
+                assert!(error.starts_with("Error downloading file from provided urls: "));
                 assert_eq!(done, "[DONE]");
             }
             other => panic!("{other:?}"),
         }
     }
-    assert_eq!(fake.request_count(), 0);
+    // Only the Files API was asked (for the unknown id), never the model.
+    assert!(
+        fake.requests()
+            .iter()
+            .all(|r| r.path.starts_with("/v1/files"))
+    );
 }
 
 #[tokio::test]

@@ -271,7 +271,7 @@ async fn json_logs_tell_the_run_its_model_calls_and_its_tool_call() {
     fake.push(Reply::text("It is 42.").usage(120, 5));
     let port = crate::http_threads::free_port();
     let quickstart = crate::safety::quickstart_binary();
-    let mut child = crate::support::binary::serve(&quickstart, port, &fake)
+    let mut child = crate::support::binary::serve(&quickstart, port, &fake.base_url())
         .args(["--log-format", "json"])
         .env("RUST_LOG", "info")
         .stdout(std::process::Stdio::piped())

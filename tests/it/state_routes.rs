@@ -10,7 +10,6 @@ use agency::http::axum::routing::{get, post};
 use agency::http::extract::{Json, Path, Query};
 use agency::http::openapi::Operation;
 use agency::http::{Server, ServerError, ServerOptions};
-use agency::model::ClientConfig;
 use agency::prelude::*;
 use agency::{RunError, States};
 use agency_testing::{FakeOpenAi, Reply};
@@ -106,12 +105,7 @@ fn a_tool_whose_state_is_missing_fails_at_startup_naming_the_tool_and_the_type()
 #[tokio::test]
 async fn an_agency_run_gives_tools_the_runs_state_and_fails_before_the_model_without_it() {
     let fake = FakeOpenAi::start().await;
-    let client = ClientConfig {
-        base_url: Some(fake.base_url()),
-        api_key: Some("k".into()),
-        max_retries: Some(0),
-        ..ClientConfig::default()
-    };
+    let client = crate::support::fake_client(fake.base_url());
     let agent = Agent::builder("Counter").tool(bump::tool()).build();
     let agency = Agency::builder("Counting").entry(agent).build().unwrap();
 

@@ -71,3 +71,22 @@ pub fn wire(entries: &[agency::Entry]) -> Vec<serde_json::Value> {
         .map(|e| serde_json::to_value(e).unwrap())
         .collect()
 }
+
+/// The quickstart binary serving on `127.0.0.1:port` against the model API at `model_base_url`,
+/// keeping no chats, logging at `info`, without auth (set `APP_TOKEN` for it), its output
+/// discarded and killed when dropped; add arguments and spawn it.
+pub fn quickstart_serving(port: u16, model_base_url: &str) -> tokio::process::Command {
+    let mut command = binary::serve(&crate::safety::quickstart_binary(), port, model_base_url);
+    command.env("RUST_LOG", "info");
+    command
+}
+
+/// A model client for the fake OpenAI server at `base_url`: a key, and no retries.
+pub fn fake_client(base_url: String) -> agency::model::ClientConfig {
+    agency::model::ClientConfig {
+        base_url: Some(base_url),
+        api_key: Some("k".into()),
+        max_retries: Some(0),
+        ..agency::model::ClientConfig::default()
+    }
+}

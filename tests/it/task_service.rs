@@ -24,7 +24,7 @@ impl TaskService {
         let dir = TempDir::new("task-service");
         let db = dir.0.join("tasks.db");
         let port = crate::http_threads::free_port();
-        let child = binary::serve(&binary::example("task_service"), port, fake)
+        let child = binary::serve(&binary::example("task_service"), port, &fake.base_url())
             .env("TASKS_DATABASE_URL", format!("sqlite://{}", db.display()))
             .env("AGENCY_MODEL_MAX_RETRIES", "0")
             .spawn()

@@ -39,9 +39,7 @@ pub enum EgressError {
         allowed: String,
     },
     /// The host is, or resolves to, an internal address.
-    #[error(
-        "'{host}' is an internal address ({addr}); a request may not send the model call there"
-    )]
+    #[error("'{host}' is an internal address ({addr}); a request may not send traffic there")]
     Internal {
         /// The host of the URL.
         host: String,
@@ -233,9 +231,10 @@ impl Egress {
         }
     }
 
-    /// The HTTP client for model calls to a request-chosen URL: it refuses internal addresses
-    /// when it connects and redirects the rule would refuse. Built once per rule.
-    pub(crate) fn http_client(&self) -> Result<reqwest::Client, String> {
+    /// The HTTP client for calls to a request-chosen URL (a model API, a file to download): it
+    /// refuses internal addresses when it connects and redirects the rule would refuse. Built
+    /// once per rule.
+    pub fn http_client(&self) -> Result<reqwest::Client, String> {
         self.0
             .http
             .get_or_init(|| {

@@ -10,6 +10,7 @@ mod config;
 mod egress;
 mod error;
 mod event;
+pub mod files;
 mod openai;
 mod request;
 mod synth;

@@ -83,7 +83,7 @@ fn http() -> Result<reqwest::Client, ModelError> {
 
 /// The client for `config`: built once per distinct configuration and reused (building one
 /// costs more than a small request), for the last few configurations in use.
-fn client(config: &ClientConfig) -> Result<Client<OpenAIConfig>, ModelError> {
+pub(crate) fn client(config: &ClientConfig) -> Result<Client<OpenAIConfig>, ModelError> {
     const KEPT: usize = 8;
     static CLIENTS: Mutex<Vec<(ClientConfig, Client<OpenAIConfig>)>> = Mutex::new(Vec::new());
     let mut clients = CLIENTS.lock().unwrap_or_else(|p| p.into_inner());
@@ -144,7 +144,7 @@ struct ResponsesBody<'a> {
     instructions: Option<&'a str>,
     input: &'a [Item],
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    tools: Vec<FunctionTool<'a>>,
+    tools: Vec<ToolParam<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     parallel_tool_calls: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -160,6 +160,29 @@ struct ResponsesBody<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     text: Option<TextFormat<'a>>,
     stream: bool,
+}
+
+/// A tool as the Responses API takes it.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum ToolParam<'a> {
+    Function(FunctionTool<'a>),
+    CodeInterpreter(CodeInterpreterTool<'a>),
+}
+
+/// The hosted `code_interpreter` tool, with a container holding `file_ids`.
+#[derive(Serialize)]
+struct CodeInterpreterTool<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    container: Container<'a>,
+}
+
+#[derive(Serialize)]
+struct Container<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    file_ids: &'a [String],
 }
 
 /// A function tool as the Responses API takes it.
@@ -195,7 +218,16 @@ struct JsonSchemaFormat<'a> {
 impl<'a> ResponsesBody<'a> {
     fn new(request: &'a ModelRequest) -> Self {
         let s = &request.settings;
-        let has_tools = !request.tools.is_empty();
+        let has_tools = !request.tools.is_empty() || !request.code_interpreter_files.is_empty();
+        let code_interpreter = (!request.code_interpreter_files.is_empty()).then(|| {
+            ToolParam::CodeInterpreter(CodeInterpreterTool {
+                kind: "code_interpreter",
+                container: Container {
+                    kind: "auto",
+                    file_ids: &request.code_interpreter_files,
+                },
+            })
+        });
         ResponsesBody {
             model: &request.model,
             instructions: request.instructions.as_deref(),
@@ -203,13 +235,16 @@ impl<'a> ResponsesBody<'a> {
             tools: request
                 .tools
                 .iter()
-                .map(|t| FunctionTool {
-                    kind: "function",
-                    name: t.name(),
-                    description: t.description(),
-                    parameters: t.parameters(),
-                    strict: t.is_strict(),
+                .map(|t| {
+                    ToolParam::Function(FunctionTool {
+                        kind: "function",
+                        name: t.name(),
+                        description: t.description(),
+                        parameters: t.parameters(),
+                        strict: t.is_strict(),
+                    })
                 })
+                .chain(code_interpreter)
                 .collect(),
             parallel_tool_calls: s.parallel_tool_calls.filter(|_| has_tools),
             tool_choice: s.tool_choice_value().filter(|_| has_tools),

@@ -12,6 +12,9 @@ pub struct ModelRequest {
     pub input: Vec<crate::item::Item>,
     /// The tools the model may call (see [`crate::Tool::definition`] for their wire form).
     pub tools: Vec<crate::Tool>,
+    /// Uploaded file ids for a code-interpreter container: when any, the Responses API's
+    /// `code_interpreter` tool is offered with them (Chat Completions has no such tool).
+    pub code_interpreter_files: Vec<String>,
     /// Sampling and tool settings.
     pub settings: ModelSettings,
     /// The JSON schema of a structured final answer, if the agent has one.

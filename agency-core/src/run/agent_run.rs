@@ -35,6 +35,9 @@ pub(crate) struct AgentRun {
     /// This agent's thread, as its model sees it.
     pub(super) history: Vec<Item>,
     pub(super) additional_instructions: Option<String>,
+    /// File ids for this agent's code-interpreter container (the entry agent of a run whose
+    /// request attached them; a handoff's target does not get them).
+    pub(super) code_interpreter_files: Vec<String>,
     pub(super) last_text: Option<String>,
     /// Whether this agent's tools were called in this run (a forced `tool_choice` then ends).
     pub(super) tools_used: bool,
@@ -58,6 +61,7 @@ impl AgentRun {
             meta: Arc::new(meta),
             history,
             additional_instructions,
+            code_interpreter_files: Vec::new(),
             last_text: None,
             tools_used: false,
             awaiting_client: false,
@@ -107,6 +111,7 @@ impl AgentRun {
         ));
         self.agent = target;
         self.additional_instructions = None;
+        self.code_interpreter_files.clear();
         self.tools_used = false;
     }
 

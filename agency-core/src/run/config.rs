@@ -27,6 +27,10 @@ pub struct RunConfig {
     pub user_context: UserContext,
     /// Extra instructions for the agent that gets the message, this run only.
     pub additional_instructions: Option<String>,
+    /// Uploaded file ids for a code-interpreter container of the agent that gets the message,
+    /// this run only (the Responses API's `code_interpreter` tool; a request's `file_ids` of
+    /// types the model cannot read inline).
+    pub code_interpreter_files: Vec<String>,
     /// The history the conversation already has (items with metadata).
     pub history: Vec<crate::item::Entry>,
     /// Overrides the agent's `max_turns`.
@@ -65,6 +69,7 @@ impl Default for RunConfig {
             model: None,
             user_context: UserContext::default(),
             additional_instructions: None,
+            code_interpreter_files: Vec::new(),
             history: Vec::new(),
             max_turns: None,
             control: RunControl::default(),
@@ -86,6 +91,7 @@ impl std::fmt::Debug for RunConfig {
             .field("client", &self.client)
             .field("custom_model", &self.model.is_some())
             .field("additional_instructions", &self.additional_instructions)
+            .field("code_interpreter_files", &self.code_interpreter_files)
             .field("history_len", &self.history.len())
             .field("max_turns", &self.max_turns)
             .field("chat", &self.chat.as_ref().map(|c| &c.key))

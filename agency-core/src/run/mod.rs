@@ -215,6 +215,7 @@ pub(crate) async fn run(
             }
         };
         let extra = config.additional_instructions.take();
+        let files = std::mem::take(&mut config.code_interpreter_files);
         let (control, limit) = (config.control.clone(), config.run_timeout);
         let scope = Scope {
             crew,
@@ -224,7 +225,9 @@ pub(crate) async fn run(
             sink: sink.clone(),
         };
         let meta = Meta::new_run(entry.name(), None, None);
-        let agent_run = AgentRun::new(scope, entry, meta, history, extra).run(input.into_items());
+        let mut agent_run = AgentRun::new(scope, entry, meta, history, extra);
+        agent_run.code_interpreter_files = files;
+        let agent_run = agent_run.run(input.into_items());
         within(limit, &control, agent_run).await
     };
     // Failures the agent run could not report in the stream itself.

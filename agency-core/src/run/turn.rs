@@ -35,6 +35,7 @@ impl AgentRun {
             instructions: (!instructions.is_empty()).then_some(instructions),
             input: self.history.clone(),
             tools: agent.tools().to_vec(),
+            code_interpreter_files: self.code_interpreter_files.clone(),
             settings: self.settings(),
             output_schema: agent.output_schema().cloned(),
         }

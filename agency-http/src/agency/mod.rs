@@ -8,7 +8,7 @@ mod client_policy;
 mod frames;
 mod layout;
 mod openapi;
-mod query;
+pub(crate) mod query;
 mod request;
 mod response;
 mod resume;

@@ -54,14 +54,6 @@ pub(crate) fn add_agency(doc: &mut OpenApiBuilder, state: &AgencyState) {
     if let Some(client_config) = request_schema.pointer_mut("/$defs/ClientConfig") {
         state.common.policy.document(client_config);
     }
-    // Attachments are not supported yet (400): the document allows only empty ones (the
-    // keywords apply to arrays and objects only, so `null` stays allowed).
-    for (field, limit) in [("file_ids", "maxItems"), ("file_urls", "maxProperties")] {
-        let pointer = format!("/properties/{field}");
-        if let Some(Value::Object(property)) = request_schema.pointer_mut(&pointer) {
-            property.insert(limit.into(), json!(0));
-        }
-    }
     let request = doc.add_schema(&format!("{route}Request"), &request_schema);
     let answer = doc.add_type::<AgencyResponse>();
     let cancel_request = doc.add_type::<CancelRequest>();

@@ -32,11 +32,13 @@ pub struct AgencyRequest {
     pub chat_history: Option<Vec<Entry>>,
     /// Which agent gets the turn (default: the first entry point).
     pub recipient_agent: Option<String>,
-    /// Already uploaded OpenAI file ids to attach. Not supported yet: a non-empty list is
-    /// refused with 400.
+    /// Already uploaded OpenAI file ids to attach: `.pdf` as an `input_file` part, `.jpg .jpeg
+    /// .png .gif` as an `input_image` part of the user's message, code and data files in a
+    /// code-interpreter container; any other type is refused with 400.
     pub file_ids: Option<Vec<String>>,
-    /// Files to fetch and attach: file name → URL or absolute path. Not supported yet: a
-    /// non-empty object is refused with 400.
+    /// Files to fetch, upload and attach like `file_ids`: file name → `http(s)` URL (under the
+    /// server's outbound rule) or absolute path (inside `allowed_local_file_dirs`). The answer's
+    /// `file_ids_map` gives each name's file id.
     pub file_urls: Option<BTreeMap<String, String>>,
     /// Extra instructions for the recipient agent, this turn only.
     pub additional_instructions: Option<String>,

@@ -23,6 +23,9 @@ pub struct AgencyResponse {
     /// The stored chat the run continued (or started, for `"chat_id": "new"`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chat_id: Option<String>,
+    /// Each `file_urls` name and the id of its uploaded file (only when `file_urls` was given).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_ids_map: Option<std::collections::BTreeMap<String, String>>,
 }
 
 /// The 200 body of `cancel_response_stream`: the stream has ended.

@@ -2,6 +2,8 @@
 //! `get_metadata`. Auth is a layer in front of them (see `server`), so it is checked before a
 //! body is read.
 
+use std::collections::BTreeMap;
+
 use agency_core::model::ModelError;
 use agency_core::run::RunInput;
 use agency_core::{Agency, RunConfig, RunControl, RunError, RunFailure, UserContext};
@@ -77,6 +79,8 @@ struct Prepared {
     recipient: Option<String>,
     generate_chat_name: bool,
     input: RunInput,
+    /// `file_urls` name → uploaded id, when `file_urls` was given.
+    file_ids_map: Option<BTreeMap<String, String>>,
     config: RunConfig,
 }
 
@@ -104,16 +108,22 @@ async fn prepare(
         Some(c) => common.policy.admit(c).await?,
         None => Default::default(),
     };
-    if file_ids.is_some_and(|ids| !ids.is_empty()) || file_urls.is_some_and(|u| !u.is_empty()) {
-        return Err(ApiError::Failed {
-            status: StatusCode::BAD_REQUEST,
-            message: "Error downloading file from provided urls: file attachments (file_ids, file_urls) are not supported by this server yet".to_owned(),
-        });
-    }
+    let run_client = common.client.overridden_by(&client);
+    let file_ids = file_ids.unwrap_or_default();
+    let mut attachments = if file_ids.is_empty() && file_urls.is_none() {
+        Default::default()
+    } else {
+        crate::files::attach(&common.files, &run_client, file_ids, file_urls)
+            .await
+            .map_err(|e| ApiError::Failed {
+                status: StatusCode::BAD_REQUEST,
+                message: e.to_string(),
+            })?
+    };
     let agency = (state.factory)()
         .map_err(|e| ApiError::failed(format!("the agency could not be built: {e}")))?;
     let mut config = RunConfig::default()
-        .client(common.client.overridden_by(&client))
+        .client(run_client)
         .history(chat_history.unwrap_or_default())
         .user_context(UserContext::from_map(user_context.unwrap_or_default()))
         .run_timeout(common.run_timeout)
@@ -122,6 +132,7 @@ async fn prepare(
         .control(RunControl::child_of(&common.shutdown));
     config.model = common.model.clone();
     config.additional_instructions = additional_instructions;
+    config.code_interpreter_files = std::mem::take(&mut attachments.code_interpreter);
     config.observer = Some(common.metrics.clone());
     let chat = match chat_id {
         Some(id) => Some(super::chats::resolve(state, principal, id, streaming).await?),
@@ -133,7 +144,8 @@ async fn prepare(
         chat,
         recipient: recipient_agent,
         generate_chat_name: generate_chat_name.unwrap_or(false),
-        input: message.into(),
+        input: attachments.apply(message.into()),
+        file_ids_map: attachments.file_ids_map.take(),
         config,
     })
 }
@@ -195,6 +207,7 @@ async fn get_response(
         usage: out.usage,
         chat_name: None,
         chat_id: p.chat.as_ref().map(|c| c.key.id.clone()),
+        file_ids_map: p.file_ids_map,
     };
     if let Some((input, config)) = namer
         && let Some((name, cost)) = p.agency.chat_name(input, config).await
@@ -245,6 +258,7 @@ async fn get_response_stream(
             key,
             namer,
             chat: p.chat,
+            file_ids_map: p.file_ids_map,
             cancel_on_disconnect: common.cancel_on_disconnect,
             tracker: common.tracker.clone(),
             metrics: common.metrics.clone(),
@@ -282,9 +296,15 @@ async fn cancel(
 }
 
 pub(super) async fn metadata(State(state): State<SharedAgency>) -> Response {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        state.metadata.clone(),
-    )
-        .into_response()
+    let dirs = state.common.files.local_dirs_now();
+    if dirs.is_empty() {
+        return (
+            [(header::CONTENT_TYPE, "application/json")],
+            state.metadata.clone(),
+        )
+            .into_response();
+    }
+    let mut body: serde_json::Value = serde_json::from_slice(&state.metadata).unwrap_or_default();
+    body["allowed_local_file_dirs"] = serde_json::json!(dirs);
+    json_response(StatusCode::OK, &body)
 }

@@ -31,6 +31,8 @@ pub(crate) struct Started {
     pub key: RunKey,
     pub namer: Namer,
     pub chat: Option<ChatRef>,
+    /// `file_urls` name → uploaded id, for the `messages` frame.
+    pub file_ids_map: Option<std::collections::BTreeMap<String, String>>,
     /// Cancel the run when its client goes away (else it runs on, recorded, to be resumed).
     pub cancel_on_disconnect: bool,
     /// Where a run whose client left goes on (the server waits for them at shutdown).
@@ -246,6 +248,7 @@ async fn last_frames(
         key,
         namer,
         chat,
+        file_ids_map,
         ..
     } = started;
     let mut result = run.finish().await;
@@ -266,6 +269,9 @@ async fn last_frames(
     }
     if let Some(name) = chat_name {
         body["chat_name"] = Value::String(name);
+    }
+    if let Some(map) = file_ids_map {
+        body["file_ids_map"] = json!(map);
     }
     let messages = Frame::new(next_id, FrameKind::Messages, body.to_string());
     let end = Frame::new(next_id + 1, FrameKind::End, "[DONE]");

@@ -64,6 +64,8 @@ pub(crate) struct Common {
     pub agui: bool,
     /// The server's metrics (runs, streams; each run reports its model and tool calls).
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Where a request's `file_urls` may come from.
+    pub files: crate::files::Sources,
 }
 
 impl FromRef<SharedAgency> for BodyLimit {
@@ -82,7 +84,7 @@ impl AgencyState {
         common: Arc<Common>,
     ) -> Self {
         let mut metadata = super::layout::metadata(&template);
-        // Local file paths are not served (file attachments are not supported yet).
+        // Filled in per request (the entries that are directories then), by the route.
         metadata["allowed_local_file_dirs"] = serde_json::Value::Null;
         AgencyState {
             route,

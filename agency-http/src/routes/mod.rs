@@ -2,6 +2,7 @@
 
 pub(crate) mod docs;
 pub mod health;
+pub mod logs;
 pub(crate) mod metrics;
 pub mod tools;
 

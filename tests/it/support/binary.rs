@@ -3,8 +3,6 @@
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
-use agency_testing::FakeOpenAi;
-
 /// `target/<profile>/examples/<name>`, which `cargo test` builds before it runs the tests.
 pub fn example(name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
@@ -18,14 +16,14 @@ pub fn example(name: &str) -> PathBuf {
     path
 }
 
-/// `binary serve` on 127.0.0.1:`port` against `fake`: no store (`AGENCY_THREADS=none`), no
+/// `binary serve` on 127.0.0.1:`port` against the model API at `model_base_url` (the fake's): no store (`AGENCY_THREADS=none`), no
 /// token, output discarded, killed when dropped. Later `.env`, `.stdout`... calls override.
-pub fn serve(binary: &Path, port: u16, fake: &FakeOpenAi) -> tokio::process::Command {
+pub fn serve(binary: &Path, port: u16, model_base_url: &str) -> tokio::process::Command {
     let mut command = tokio::process::Command::new(binary);
     command
         .args(["serve", "--host", "127.0.0.1", "--port", &port.to_string()])
         .env("AGENCY_THREADS", "none")
-        .env("OPENAI_BASE_URL", fake.base_url())
+        .env("OPENAI_BASE_URL", model_base_url)
         .env("OPENAI_API_KEY", "k")
         .env_remove("APP_TOKEN")
         .stdout(Stdio::null())

@@ -53,10 +53,10 @@ pub struct RunAgentInput {
     /// Structured data for tools, never shown to the model.
     #[serde(default, rename = "user_context")]
     pub user_context: Option<Map<String, Value>>,
-    /// Already uploaded OpenAI file ids to attach (not supported in AG-UI mode yet).
+    /// Already uploaded OpenAI file ids to attach to the user's turn (as in `get_response`).
     #[serde(default, rename = "file_ids")]
     pub file_ids: Option<Vec<String>>,
-    /// Files to fetch and attach (not supported in AG-UI mode yet).
+    /// Files to fetch and attach: file name → URL or absolute path (as in `get_response`).
     #[serde(default, rename = "file_urls")]
     pub file_urls: Option<BTreeMap<String, String>>,
     /// A model client override for this request only.

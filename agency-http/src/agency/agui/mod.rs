@@ -68,18 +68,6 @@ async fn stream(
     State(state): State<SharedAgency>,
     Input(input): Input,
 ) -> Result<Response, ApiError> {
-    if input.file_ids.as_ref().is_some_and(|ids| !ids.is_empty())
-        || input
-            .file_urls
-            .as_ref()
-            .is_some_and(|urls| !urls.is_empty())
-    {
-        return Err(ApiError::Failed {
-            status: StatusCode::BAD_REQUEST,
-            message: "file attachments (file_ids, file_urls) are not supported in AG-UI mode yet"
-                .to_owned(),
-        });
-    }
     let shared = match input.state {
         None | Some(Value::Null) => None,
         Some(Value::Object(map)) => Some(SharedState::from_map(map)),
@@ -98,6 +86,18 @@ async fn stream(
         Some(c) => common.policy.admit(c).await?,
         None => Default::default(),
     };
+    let run_client = common.client.overridden_by(&client);
+    let file_ids = input.file_ids.unwrap_or_default();
+    let mut attachments = if file_ids.is_empty() && input.file_urls.is_none() {
+        Default::default()
+    } else {
+        crate::files::attach(&common.files, &run_client, file_ids, input.file_urls)
+            .await
+            .map_err(|e| ApiError::Failed {
+                status: StatusCode::BAD_REQUEST,
+                message: e.to_string(),
+            })?
+    };
     let agency = (state.factory)()
         .map_err(|e| ApiError::failed(format!("the agency could not be built: {e}")))?;
     let run_id = input
@@ -112,7 +112,7 @@ async fn stream(
         .chain(input::context_instructions(&input.context))
         .collect();
     let mut config = RunConfig::default()
-        .client(common.client.overridden_by(&client))
+        .client(run_client)
         .history(conversation.history)
         .user_context(UserContext::from_map(
             input.user_context.unwrap_or_default(),
@@ -126,10 +126,12 @@ async fn stream(
     config.observer = Some(common.metrics.clone());
     config.client_tools = input.tools.iter().map(ClientTool::tool).collect();
     config.shared_state = shared.clone().unwrap_or_default();
+    config.code_interpreter_files = std::mem::take(&mut attachments.code_interpreter);
     if !instructions.is_empty() {
         config.additional_instructions = Some(instructions.join("\n\n"));
     }
-    let run = agency.run_streamed(RunInput::Items(conversation.input), None, config);
+    let input_items = attachments.apply(RunInput::Items(conversation.input));
+    let run = agency.run_streamed(input_items, None, config);
     let messages = input
         .messages
         .into_iter()
