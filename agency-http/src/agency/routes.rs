@@ -109,17 +109,8 @@ async fn prepare(
         None => Default::default(),
     };
     let run_client = common.client.overridden_by(&client);
-    let file_ids = file_ids.unwrap_or_default();
-    let mut attachments = if file_ids.is_empty() && file_urls.is_none() {
-        Default::default()
-    } else {
-        crate::files::attach(&common.files, &run_client, file_ids, file_urls)
-            .await
-            .map_err(|e| ApiError::Failed {
-                status: StatusCode::BAD_REQUEST,
-                message: e.to_string(),
-            })?
-    };
+    let mut attachments =
+        crate::files::attach_for_request(&common.files, &run_client, file_ids, file_urls).await?;
     let agency = (state.factory)()
         .map_err(|e| ApiError::failed(format!("the agency could not be built: {e}")))?;
     let mut config = RunConfig::default()

@@ -132,6 +132,26 @@ pub(crate) struct Attachments {
     note: Option<String>,
 }
 
+/// [`attach`] for an agency request: nothing to do when it attaches nothing; a failure is the
+/// 400 `{"error": "Error downloading file from provided urls: ..."}` the routes answer.
+pub(crate) async fn attach_for_request(
+    sources: &Sources,
+    client: &ClientConfig,
+    file_ids: Option<Vec<String>>,
+    file_urls: Option<BTreeMap<String, String>>,
+) -> Result<Attachments, crate::ApiError> {
+    let file_ids = file_ids.unwrap_or_default();
+    if file_ids.is_empty() && file_urls.is_none() {
+        return Ok(Attachments::default());
+    }
+    attach(sources, client, file_ids, file_urls)
+        .await
+        .map_err(|e| crate::ApiError::Failed {
+            status: axum::http::StatusCode::BAD_REQUEST,
+            message: e.to_string(),
+        })
+}
+
 /// Fetches and uploads `file_urls`, looks every id up, and sorts them by kind.
 #[tracing::instrument(name = "attach files", skip_all, fields(file_ids = file_ids.len(), file_urls = file_urls.as_ref().map_or(0, BTreeMap::len)))]
 pub(crate) async fn attach(

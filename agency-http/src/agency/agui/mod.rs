@@ -22,7 +22,6 @@ use agency_core::run::RunInput;
 use agency_core::{RunConfig, RunControl, RunStream, SharedState, UserContext, validate};
 use axum::Router;
 use axum::extract::{FromRequest, Request, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use axum::response::sse::Event;
 use axum::routing::{get, post};
@@ -87,17 +86,13 @@ async fn stream(
         None => Default::default(),
     };
     let run_client = common.client.overridden_by(&client);
-    let file_ids = input.file_ids.unwrap_or_default();
-    let mut attachments = if file_ids.is_empty() && input.file_urls.is_none() {
-        Default::default()
-    } else {
-        crate::files::attach(&common.files, &run_client, file_ids, input.file_urls)
-            .await
-            .map_err(|e| ApiError::Failed {
-                status: StatusCode::BAD_REQUEST,
-                message: e.to_string(),
-            })?
-    };
+    let mut attachments = crate::files::attach_for_request(
+        &common.files,
+        &run_client,
+        input.file_ids,
+        input.file_urls,
+    )
+    .await?;
     let agency = (state.factory)()
         .map_err(|e| ApiError::failed(format!("the agency could not be built: {e}")))?;
     let run_id = input
