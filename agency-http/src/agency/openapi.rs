@@ -152,16 +152,7 @@ pub(crate) fn add_agency(doc: &mut OpenApiBuilder, state: &AgencyState) {
         ],
     );
     add_resume(doc, &op, events);
-    op.add(
-        doc,
-        "get_metadata",
-        "Agency metadata",
-        None,
-        vec![(
-            "200",
-            response("The agency as a graph of agents and tools", METADATA),
-        )],
-    );
+    add_metadata(doc, &op);
     if keeps_chats {
         add_chats(doc, &op);
     }
@@ -199,6 +190,11 @@ fn add_agui(doc: &mut OpenApiBuilder, state: &AgencyState) {
             ),
         ],
     );
+    add_metadata(doc, &op);
+}
+
+/// `GET /{a}/get_metadata`, in both modes.
+fn add_metadata(doc: &mut OpenApiBuilder, op: &Operation<'_>) {
     op.add(
         doc,
         "get_metadata",

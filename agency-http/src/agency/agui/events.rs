@@ -202,8 +202,8 @@ impl Translator {
                 self.tool_result(item, &output, &mut out);
             }
             RunEvent::MessageOutput { meta, message } => self.message(meta, message, &mut out),
-            // The run's end (`RunStream::finish`) says it too; the failure is reported once.
-            RunEvent::Error { .. } => {}
+            // An `Error`: the run's end (`RunStream::finish`) says it too, and the failure is
+            // reported once, from there.
             _ => {}
         }
         out

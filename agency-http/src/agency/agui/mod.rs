@@ -138,7 +138,7 @@ async fn stream(
 
 /// Where the stream is.
 enum Phase {
-    Start,
+    Start(RunStream),
     Events(RunStream),
     Done,
 }
@@ -151,19 +151,16 @@ fn respond(run: RunStream, translator: Translator, state: &SharedAgency) -> Resp
     let agency = state.route.clone();
     let began = std::time::Instant::now();
     let events = futures::stream::unfold(
-        (Phase::Start, Some(run), translator),
-        move |(phase, run, mut tr)| {
+        (Phase::Start(run), translator),
+        move |(phase, mut tr)| {
             let (metrics, agency) = (metrics.clone(), agency.clone());
             async move {
                 match phase {
-                    Phase::Start => {
-                        let run = run?;
-                        Some((tr.start(), (Phase::Events(run), None, tr)))
-                    }
+                    Phase::Start(run) => Some((tr.start(), (Phase::Events(run), tr))),
                     Phase::Events(mut run) => match run.next().await {
                         Some(event) => {
                             let out = tr.on(&event);
-                            Some((out, (Phase::Events(run), None, tr)))
+                            Some((out, (Phase::Events(run), tr)))
                         }
                         None => {
                             let (out, outcome) = match run.finish().await {
@@ -188,7 +185,7 @@ fn respond(run: RunStream, translator: Translator, state: &SharedAgency) -> Resp
                                 duration_ms = u64::try_from(began.elapsed().as_millis()).unwrap_or(u64::MAX),
                                 "AG-UI stream ended"
                             );
-                            Some((out, (Phase::Done, None, tr)))
+                            Some((out, (Phase::Done, tr)))
                         }
                     },
                     Phase::Done => None,
