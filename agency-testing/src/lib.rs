@@ -27,7 +27,7 @@
 //! Unscripted requests get the answers of the reference transcripts
 //! ([`reference_reply`]): `call tool X with {json}` in the last user message
 //! makes a call of `X`, a trailing tool output makes `Tool X returned: ...`,
-//! anything else 20 Lorem-ipsum words (`words=K` for `K`).
+//! anything else 20 Lorem-ipsum words (`words=K` for `K`); `pause_ms=N` paces the stream.
 
 #![warn(missing_docs)]
 

@@ -16,7 +16,9 @@ const DEFAULT_WORDS: usize = 20;
 ///   (one line per trailing output), streamed as `"Tool "`, `X`, `" returned: "`, `<output>`;
 /// - else, when the last user message contains `call tool X with {json}` (any
 ///   number of times): a call of `X` with that JSON, compact, in one delta;
-/// - else `lorem(20)`, one word per delta, or `lorem(K)` when the message contains `words=K`.
+/// - else `lorem(20)`, one word per delta, or `lorem(K)` when the message contains `words=K`;
+/// - and, when the last user message contains `pause_ms=N`, a pause of `N` milliseconds between
+///   two events of the stream (a slow run, for tests that cancel one).
 ///
 /// Usage is estimated as the recorder did, so `input_tokens`/`output_tokens`
 /// match the transcripts (e.g. 13/20 for `Hello`).
@@ -35,12 +37,17 @@ pub fn reference_reply(request: &RecordedRequest) -> Reply {
     }
     let text = request.last_user_text().unwrap_or_default();
     let calls = call_directives(&text);
-    if !calls.is_empty() {
-        return Reply::function_calls(calls.into_iter().map(|call| call.chunk_size(usize::MAX)));
+    let reply = if calls.is_empty() {
+        Reply::text_chunks(lorem_chunks(
+            number_directive(&text, "words=").unwrap_or(DEFAULT_WORDS),
+        ))
+    } else {
+        Reply::function_calls(calls.into_iter().map(|call| call.chunk_size(usize::MAX)))
+    };
+    match number_directive(&text, "pause_ms=") {
+        Some(ms) => reply.chunk_delay(std::time::Duration::from_millis(ms as u64)),
+        None => reply,
     }
-    Reply::text_chunks(lorem_chunks(
-        words_directive(&text).unwrap_or(DEFAULT_WORDS),
-    ))
 }
 
 /// `(tool name, output)` of the tool outputs at the end of the conversation, in order.
@@ -123,9 +130,9 @@ fn call_directives(text: &str) -> Vec<FunctionCall> {
     calls
 }
 
-/// `K` of the first `words=K` in `text`.
-fn words_directive(text: &str) -> Option<usize> {
-    let rest = &text[text.find("words=")? + "words=".len()..];
+/// `K` of the first `{key}K` in `text` (`words=K`, `pause_ms=K`).
+fn number_directive(text: &str, key: &str) -> Option<usize> {
+    let rest = &text[text.find(key)? + key.len()..];
     let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
     digits.parse().ok()
 }
@@ -158,7 +165,21 @@ mod tests {
             json!([{"role": "user", "content": "Hello words=3"}]),
         ));
         assert_eq!(reply.text_content(), "Lorem ipsum dolor");
-        assert_eq!(words_directive("words=x"), None);
+        assert_eq!(number_directive("words=x", "words="), None);
+    }
+
+    #[test]
+    fn pause_directive_slows_the_stream() {
+        let reply = reference_reply(&responses(
+            json!([{"role": "user", "content": "Hello words=3 pause_ms=250"}]),
+        ));
+        assert_eq!(reply.text_content(), "Lorem ipsum dolor");
+        assert_eq!(
+            reply.chunk_delay,
+            Some(std::time::Duration::from_millis(250))
+        );
+        let fast = reference_reply(&responses(json!([{"role": "user", "content": "Hello"}])));
+        assert_eq!(fast.chunk_delay, None);
     }
 
     #[test]

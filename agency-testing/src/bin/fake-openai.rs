@@ -8,7 +8,7 @@
 //! ```
 //!
 //! `call tool X with {json}` in a message makes the model call `X`; anything else gets a few
-//! Lorem-ipsum words (`words=K` for `K`). It serves until stopped (Ctrl-C, SIGTERM).
+//! Lorem-ipsum words (`words=K` for `K`); `pause_ms=N` waits `N` ms between two stream events. It serves until stopped (Ctrl-C, SIGTERM).
 
 use agency_testing::FakeOpenAi;
 
