@@ -475,6 +475,9 @@ struct ServeArgs {
     /// `cancel_response_stream` are not served.
     #[arg(long, env = "AGENCY_AGUI", global = true)]
     agui: bool,
+    /// Leave out the built-in web chat (`/chat`, `/chat/{agency}`).
+    #[arg(long, env = "AGENCY_NO_CHAT_UI", action = clap::ArgAction::SetTrue, value_parser = clap::builder::BoolishValueParser::new(), global = true)]
+    no_chat_ui: bool,
     /// Request logs: a request sending `x-agency-log-id: ID` has its log written to
     /// `LOGS_DIR/ID.jsonl`, read (once) with `/get_logs`.
     #[arg(long, env = "AGENCY_ENABLE_LOGGING", action = clap::ArgAction::SetTrue, value_parser = clap::builder::BoolishValueParser::new(), global = true)]
@@ -556,6 +559,7 @@ impl ServeArgs {
             .with_shutdown_timeout(self.shutdown_timeout)
             .with_cancel_on_disconnect(self.cancel_on_disconnect)
             .with_agui(self.agui)
+            .with_chat_ui(!self.no_chat_ui)
             .with_logging(self.enable_logging)
             .with_logs_dir(self.logs_dir.clone())
             .with_allowed_local_file_dirs(self.allowed_local_file_dirs.iter().cloned())

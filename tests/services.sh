@@ -78,6 +78,23 @@ if ! ag-ui-validate --version 2>/dev/null | grep -q "$AG_UI_VALIDATE"; then
   python3 -m pip install --quiet --root-user-action=ignore "ag-ui-validate==$AG_UI_VALIDATE"
 fi
 
+# --- The web chat's browser tests (tests/it/chat_ui.rs): Debian's chromium, driven by
+# playwright-core (pinned in tests/browser/package-lock.json, from the npm registry).
+if [ -z "${CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ]; then
+  say "installing chromium (Debian's package)"
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq >/dev/null
+  $sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  [ -x /usr/bin/chromium ] || { say "no /usr/bin/chromium after installing chromium"; exit 1; }
+fi
+BROWSER_DIR="$(cd "$(dirname "$0")" && pwd)/browser"
+if [ ! -d "$BROWSER_DIR/node_modules/playwright-core" ]; then
+  say "installing playwright-core (npm ci in tests/browser)"
+  npm ci --prefix "$BROWSER_DIR" --silent --no-audit --no-fund >/dev/null
+fi
+
 # --- A fresh cluster in a temporary folder. initdb refuses to run as root: then the server
 # runs as the postgres user (which Debian's package creates).
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/agency-services.XXXXXX")

@@ -85,6 +85,10 @@ pub struct ServerOptions {
     /// `RunAgentInput` and answers AG-UI events (CopilotKit and other AG-UI front ends);
     /// `get_response` and `cancel_response_stream` are not served.
     pub enable_agui: bool,
+    /// The built-in web chat at `/chat` and `/chat/{agency}` (default `true`): a public page,
+    /// like `/docs`, whose script calls the agency routes with the token the user enters.
+    /// Served only when there is an agency.
+    pub chat_ui: bool,
     /// Request logs (default off): a request that sends `x-agency-log-id: <id>` has its log
     /// events written to `{logs_dir}/{id}.jsonl`, and `/get_logs` returns them once. The events
     /// are written by [`LogFileLayer`](crate::LogFileLayer), which the program's tracing
@@ -124,6 +128,7 @@ impl Default for ServerOptions {
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             cancel_on_disconnect: true,
             enable_agui: false,
+            chat_ui: true,
             enable_logging: false,
             logs_dir: PathBuf::from(DEFAULT_LOGS_DIR),
             allowed_local_file_dirs: Vec::new(),
@@ -154,6 +159,7 @@ impl std::fmt::Debug for ServerOptions {
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("cancel_on_disconnect", &self.cancel_on_disconnect)
             .field("enable_agui", &self.enable_agui)
+            .field("chat_ui", &self.chat_ui)
             .field("enable_logging", &self.enable_logging)
             .field("logs_dir", &self.logs_dir)
             .field("allowed_local_file_dirs", &self.allowed_local_file_dirs)
@@ -164,6 +170,17 @@ impl std::fmt::Debug for ServerOptions {
 }
 
 impl ServerOptions {
+    /// Serves the built-in web chat at `/chat` (see [`ServerOptions::chat_ui`]).
+    ///
+    /// ```
+    /// let options = agency_http::ServerOptions::default().with_chat_ui(false);
+    /// assert!(!options.chat_ui);
+    /// ```
+    pub fn with_chat_ui(mut self, on: bool) -> Self {
+        self.chat_ui = on;
+        self
+    }
+
     /// Serves the agencies in AG-UI mode (see [`ServerOptions::enable_agui`]).
     pub fn with_agui(mut self, on: bool) -> Self {
         self.enable_agui = on;

@@ -133,8 +133,13 @@ impl Server {
             options.cors_origins.join(", "),
             options.body_limit,
         );
+        let chat = if options.chat_ui && !self.agencies().is_empty() {
+            format!("; chat at {base}/chat")
+        } else {
+            String::new()
+        };
         tracing::info!(
-            "listening on {addr}; docs at {base}/docs and {base}/redoc; metrics at {base}/metrics"
+            "listening on {addr}; docs at {base}/docs and {base}/redoc{chat}; metrics at {base}/metrics"
         );
         for agency in self.agencies() {
             let route = agency.route_name();

@@ -475,6 +475,16 @@ impl ServerBuilder {
         if options.enable_logging {
             routes::logs::add_to_openapi(&mut doc);
         }
+        let chat = (options.chat_ui && !states.is_empty()).then(|| routes::chat::ChatConfig {
+            agencies: states.iter().map(routes::chat::ChatAgency::of).collect(),
+            threads: self.threads.is_some(),
+            auth: options.auth_enabled(),
+            agui: options.enable_agui,
+            body_limit: options.body_limit,
+        });
+        if chat.is_some() {
+            routes::chat::add_to_openapi(&mut doc);
+        }
         let openapi = doc.build();
         let deadline = CancellationToken::new();
         let health = routes::health::Dependencies {
@@ -486,6 +496,7 @@ impl ServerBuilder {
             agencies: &states,
             user_routes: self.routes,
             states: &self.states,
+            chat,
         };
         let router = assemble(parts, &options, &openapi, &deadline, health, &metrics)?;
         Ok(Server {
@@ -556,6 +567,11 @@ fn assemble(
         None => protected,
     };
     let openapi_bytes = Bytes::from(openapi.to_string());
+    let protected = match parts.chat {
+        // An agency routed `chat` or a user route under `/chat` is a startup error, not a panic.
+        Some(chat) => merge(protected, routes::chat::router(chat, &options.title))?,
+        None => protected,
+    };
     let router = protected
         .merge(routes::docs::router(openapi_bytes, &options.title))
         .merge(routes::health::router(health))
@@ -575,6 +591,8 @@ struct Parts<'a> {
     agencies: &'a [SharedAgency],
     user_routes: Vec<Router>,
     states: &'a States,
+    /// The web chat's configuration, when it is served.
+    chat: Option<routes::chat::ChatConfig>,
 }
 
 /// `a.merge(b)`, with axum's panic on a path served twice turned into an error.

@@ -205,4 +205,11 @@ async fn the_banner_tells_version_model_api_auth_cors_and_limit_but_no_secret() 
         assert!(!seen.contains(secret), "{secret} leaked:\n{seen}");
     }
     assert!(seen.contains("/metrics"), "{seen}");
+    let listening = seen.lines().find(|l| l.contains("listening on")).unwrap();
+    assert!(
+        listening.contains(&format!(
+            "docs at http://127.0.0.1:{port}/docs and http://127.0.0.1:{port}/redoc; chat at http://127.0.0.1:{port}/chat"
+        )),
+        "the chat URL is beside the docs URL: {listening}"
+    );
 }

@@ -5,6 +5,7 @@ mod agent_macros;
 mod agents;
 mod agui;
 mod chat_servers;
+mod chat_ui;
 mod cli;
 mod command_line;
 mod fake_openai;

@@ -16,9 +16,12 @@ use crate::ApiError;
 /// The ReDoc standalone bundle (redoc 2.5.4 from npm, MIT licensed: see `assets/redoc/LICENSE`).
 static REDOC_JS: &[u8] = include_bytes!("../../assets/redoc/redoc.standalone.js");
 
+/// A file compiled into the binary: its name, its content type and its bytes.
+pub(crate) type EmbeddedFile = (&'static str, &'static str, &'static [u8]);
+
 /// Swagger UI's files (swagger-ui-dist 5.35.0 from npm, Apache-2.0: see
 /// `assets/swagger-ui/LICENSE`), and its initializer, which loads `openapi.json`.
-static SWAGGER_FILES: [(&str, &str, &[u8]); 6] = [
+static SWAGGER_FILES: [EmbeddedFile; 6] = [
     (
         "swagger-ui-bundle.js",
         "text/javascript; charset=utf-8",
@@ -67,14 +70,15 @@ pub(crate) fn router(openapi: Bytes, title: &str) -> Router {
         .route("/docs/", get(|| async { Redirect::permanent("../docs") }))
         .route(
             "/docs/{*file}",
-            get(|Path(file): Path<String>| async move { swagger_asset(&file) }),
+            get(|Path(file): Path<String>| async move { embedded(&SWAGGER_FILES, &file) }),
         )
         .route("/redoc", get(move || async move { redoc_html }))
         .route("/redoc/redoc.standalone.js", get(redoc_js))
 }
 
-fn swagger_asset(file: &str) -> Response {
-    match SWAGGER_FILES.iter().find(|(name, _, _)| *name == file) {
+/// The file of `files` named `file`, cached for a day; a 404 for any other name.
+pub(crate) fn embedded(files: &[EmbeddedFile], file: &str) -> Response {
+    match files.iter().find(|(name, _, _)| *name == file) {
         Some((_, content_type, bytes)) => (
             [
                 (header::CONTENT_TYPE, *content_type),
@@ -141,7 +145,8 @@ fn redoc_page(title: &str) -> String {
     )
 }
 
-fn escape_html(s: &str) -> String {
+/// `s` safe to put in HTML text or a quoted attribute.
+pub(crate) fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

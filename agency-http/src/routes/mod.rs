@@ -1,5 +1,6 @@
 //! The server's routes, one module per kind.
 
+pub(crate) mod chat;
 pub(crate) mod docs;
 pub mod health;
 pub mod logs;
