@@ -925,8 +925,13 @@ fn list() -> Result<()> {
                 ""
             };
             let tools: Vec<&str> = agent.tools().iter().map(|t| t.name()).collect();
+            let toolsets: Vec<&str> = agent.toolsets().iter().map(|t| t.name()).collect();
+            let toolsets = match toolsets.is_empty() {
+                true => String::new(),
+                false => format!(", and the tools of [{}] (MCP)", toolsets.join(", ")),
+            };
             println!(
-                "    agent {}{entry}: model {}, tools [{}]",
+                "    agent {}{entry}: model {}, tools [{}]{toolsets}",
                 agent.name(),
                 agent.model(),
                 tools.join(", ")

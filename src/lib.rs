@@ -91,7 +91,7 @@ pub use agency_core::{
     AgentRegistration, CancelMode, Entry, FieldError, IntoAgency, IntoAgent, Item, Loc, Meta,
     MissingState, ModelPrice, PriceTable, RegistryError, RunConfig, RunControl, RunError, RunEvent,
     RunFailure, RunOutput, RunStream, State, StateKey, States, Tool, ToolBuilder, ToolContext,
-    ToolError, ToolFuture, ToolRegistration, ToolSchemaError, Toolbox, Usage, UserContext,
+    ToolError, ToolFuture, ToolRegistration, ToolSchemaError, Toolbox, Toolset, Usage, UserContext,
 };
 pub use agency_macros::{agency, agent, tool};
 
@@ -117,6 +117,11 @@ pub use agency_http as http;
 /// `OTEL_EXPORTER_OTLP_ENDPOINT` is set).
 #[cfg(feature = "otel")]
 pub use agency_otel as otel;
+
+/// The tools of MCP servers for agents (`#[agent(mcp = [...])]`, `AgentBuilder::toolset`):
+/// the `agency-mcp` crate.
+#[cfg(feature = "mcp")]
+pub use agency_mcp as mcp;
 /// Many processes, one service: the Redis run registry (cancel and resume streams across
 /// server processes; `--redis`).
 #[cfg(feature = "redis")]

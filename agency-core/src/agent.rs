@@ -7,7 +7,7 @@ use std::sync::Arc;
 use schemars::JsonSchema;
 
 use crate::model::{ModelSettings, OutputSchema};
-use crate::{Tool, schema};
+use crate::{Tool, Toolset, schema};
 
 /// The model an agent uses when it names none: `AGENCY_MODEL`, else `gpt-4o`.
 pub fn default_model() -> String {
@@ -46,6 +46,7 @@ struct AgentDef {
     description: Cow<'static, str>,
     instructions: Cow<'static, str>,
     tools: Vec<Tool>,
+    toolsets: Vec<Arc<dyn Toolset>>,
     model: Option<Cow<'static, str>>,
     settings: ModelSettings,
     conversation_starters: Vec<String>,
@@ -78,6 +79,7 @@ impl Agent {
             description: Cow::Borrowed(""),
             instructions: Cow::Borrowed(""),
             tools: Vec::new(),
+            toolsets: Vec::new(),
             model: None,
             settings: ModelSettings::default(),
             conversation_starters: Vec::new(),
@@ -102,6 +104,10 @@ impl Agent {
     /// The agent's own tools.
     pub fn tools(&self) -> &[Tool] {
         &self.0.tools
+    }
+    /// Where the agent takes more tools from when a run starts (MCP servers, say).
+    pub fn toolsets(&self) -> &[Arc<dyn Toolset>] {
+        &self.0.toolsets
     }
     /// The tool named `name`, among the agent's tools.
     pub fn tool(&self, name: &str) -> Option<&Tool> {
@@ -199,6 +205,12 @@ impl AgentBuilder {
     /// Adds tools.
     pub fn tools(mut self, tools: impl IntoIterator<Item = Tool>) -> Self {
         self.0.tools.extend(tools);
+        self
+    }
+    /// Adds a source of tools found when a run starts (an MCP server: `agency::mcp::McpServer`),
+    /// offered beside the agent's own; see [`Toolset`].
+    pub fn toolset(mut self, toolset: impl Toolset) -> Self {
+        self.0.toolsets.push(Arc::new(toolset));
         self
     }
     /// The model name (default: `AGENCY_MODEL`, else `gpt-4o`).

@@ -34,6 +34,7 @@ pub mod schema;
 mod state;
 pub mod thread;
 mod tool;
+mod toolset;
 mod usage;
 pub mod validate;
 
@@ -53,5 +54,6 @@ pub use registry::Toolbox;
 pub use run::{CancelMode, RunConfig, RunControl, RunError, RunFailure, RunOutput, RunStream};
 pub use state::{MissingState, State, StateKey, States};
 pub use tool::{DEFAULT_TOOL_TIMEOUT, Tool, ToolBuilder, ToolFuture};
+pub use toolset::Toolset;
 pub use usage::Usage;
 pub use validate::{FieldError, Loc};

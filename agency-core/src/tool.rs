@@ -353,11 +353,49 @@ impl ToolBuilder {
         self.finish(parameters.clone(), parameters, strict, Vec::new(), handler)
     }
 
+    /// A tool whose argument schema was written elsewhere (an MCP server's, a front end's):
+    /// the model sees `parameters` rewritten for strict mode like a derived tool's when it can
+    /// be, else sent with `strict: false` and a warning ([`Tool::warnings`]); calls are checked
+    /// against it, and `handler` gets the checked arguments as JSON (with strict mode, an
+    /// optional field the model left out comes as `null`).
+    ///
+    /// ```
+    /// use agency_core::{Tool, ToolError};
+    /// use serde_json::json;
+    ///
+    /// let echo = Tool::builder("echo").schema_handler(
+    ///     json!({"type": "object", "properties": {"text": {"type": "string"}, "times": {"type": "integer"}},
+    ///            "required": ["text"]}),
+    ///     |args, _ctx| async move { Ok::<_, ToolError>(args["text"].clone()) },
+    /// );
+    /// assert!(echo.is_strict());
+    /// assert_eq!(echo.parameters()["required"], json!(["text", "times"]));
+    /// assert_eq!(echo.parameters()["properties"]["times"]["type"], json!(["integer", "null"]));
+    /// ```
+    pub fn schema_handler<F, Fut>(self, parameters: Value, handler: F) -> Tool
+    where
+        F: Fn(Value, ToolContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Value, ToolError>> + Send + 'static,
+    {
+        let what = format!("tool '{}'", self.name);
+        let for_model = schema::for_model(&parameters, self.strict, &what);
+        let handler: Box<Handler> = Box::new(move |args: Value, ctx: ToolContext| {
+            Box::pin(handler(args, ctx)) as ToolFuture
+        });
+        let warnings = for_model.warning.into_iter().collect();
+        self.finish(
+            for_model.schema,
+            for_model.input,
+            for_model.strict,
+            warnings,
+            handler,
+        )
+    }
+
     /// A tool the client runs (a front end's tool, offered in an AG-UI request): the model sees
-    /// `parameters` (rewritten for strict mode when it can be, else sent non-strict with a
-    /// warning), and a call of it ends the run with the call unanswered, for the client to run
-    /// and answer in its next request ([`RunConfig::client_tools`](crate::RunConfig)). Called
-    /// any other way it fails.
+    /// `parameters` as [`schema_handler`](ToolBuilder::schema_handler) makes them, and a call of
+    /// it ends the run with the call unanswered, for the client to run and answer in its next
+    /// request ([`RunConfig::client_tools`](crate::RunConfig)). Called any other way it fails.
     ///
     /// ```
     /// use agency_core::Tool;
@@ -370,21 +408,9 @@ impl ToolBuilder {
     /// assert_eq!(confirm.parameters()["additionalProperties"], false);
     /// ```
     pub fn client(self, parameters: Value) -> Tool {
-        let what = format!("client tool '{}'", self.name);
-        let for_model = schema::for_model(&parameters, self.strict, &what);
-        let handler: Box<Handler> = Box::new(move |_args: Value, _ctx: ToolContext| {
-            Box::pin(std::future::ready(Err(ToolError::new(
-                Builtin::Client.describe(),
-            )))) as ToolFuture
+        let mut tool = self.schema_handler(parameters, |_args, _ctx| {
+            std::future::ready(Err(ToolError::new(Builtin::Client.describe())))
         });
-        let warnings = for_model.warning.into_iter().collect();
-        let mut tool = self.finish(
-            for_model.schema,
-            for_model.input,
-            for_model.strict,
-            warnings,
-            handler,
-        );
         if let Some(inner) = Arc::get_mut(&mut tool.0) {
             inner.builtin = Some(Builtin::Client);
         }

@@ -65,6 +65,7 @@ impl Server {
         let addr = listener.local_addr().map_err(ServerError::Serve)?;
         self.log_startup(addr);
         self.spawn_chat_expiry();
+        self.connect_toolsets();
         let deadline = self.options().shutdown_timeout;
         let (asked_tx, asked) = tokio::sync::oneshot::channel::<()>();
         // Every run is cancelled, so open streams end with their `messages` and `end` frames and
@@ -105,6 +106,22 @@ impl Server {
         match tokio::time::timeout(FLUSH_WAIT, serving).await {
             Ok(result) => result.map_err(ServerError::Serve),
             Err(_) => Ok(()),
+        }
+    }
+
+    /// Asks every agent's toolsets (MCP servers) for their tools now, in the background, so a
+    /// server that is down is reported at startup (and tried again by later runs) and the first
+    /// run finds the others connected.
+    fn connect_toolsets(&self) {
+        for agency in self.agencies() {
+            for agent in agency.agents() {
+                for toolset in agent.toolsets() {
+                    let toolset = toolset.clone();
+                    tokio::spawn(async move {
+                        let _ = toolset.tools().await;
+                    });
+                }
+            }
         }
     }
 

@@ -103,6 +103,11 @@ fn expand(
         calls
             .push(quote_spanned!(path.span()=> .tool(<#path as #at::__private::ToolItem>::tool())));
     }
+    for server in options.mcp.iter().flatten() {
+        // Spanned on the expression: a value that is no MCP server is reported there.
+        let at = respanned(rt, server.span());
+        calls.push(quote_spanned!(server.span()=> .toolset(#at::mcp::IntoMcpServer::into_mcp_server(#server))));
+    }
     if let Some(model) = &options.model {
         calls.push(quote!(.model(#model)));
     }

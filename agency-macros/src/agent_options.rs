@@ -24,6 +24,8 @@ pub(crate) struct AgentOptions {
     pub instructions_file: Option<LitStr>,
     /// Paths to `#[tool]` items.
     pub tools: Option<Vec<Path>>,
+    /// MCP servers: URL literals or expressions of type `McpServer`.
+    pub mcp: Option<Vec<syn::Expr>>,
     /// The model name.
     pub model: Option<LitStr>,
     /// Sampling temperature.
@@ -63,6 +65,7 @@ pub(crate) const OPTIONS: &[&str] = &[
     "instructions",
     "instructions_file",
     "tools",
+    "mcp",
     "model",
     "temperature",
     "top_p",
@@ -152,6 +155,7 @@ impl AgentOptions {
             "instructions" => key.set(&mut self.instructions, input, errors, string),
             "instructions_file" => key.set(&mut self.instructions_file, input, errors, string),
             "tools" => key.set(&mut self.tools, input, errors, tool_list),
+            "mcp" => key.set(&mut self.mcp, input, errors, expr_list),
             "model" => key.set(&mut self.model, input, errors, string),
             "temperature" => key.set(&mut self.temperature, input, errors, |i, k| {
                 float(i, k, 0.0, 2.0)
@@ -230,6 +234,7 @@ impl Key<'_> {
 fn kind(name: &str) -> &'static str {
     match name {
         "tools" => "a list of #[tool] functions and structs",
+        "mcp" => "a list of MCP server URLs or `McpServer` values",
         "temperature" | "top_p" => "a number",
         "max_output_tokens" | "max_turns" => "a positive integer",
         "parallel_tool_calls" | "include_usage" => "`true` or `false`",
@@ -247,6 +252,7 @@ fn example(name: &str) -> &'static str {
         "instructions" => "\"You are a helpful assistant.\"",
         "instructions_file" => "\"prompts/assistant.md\"",
         "tools" => "[add, Address]",
+        "mcp" => "[\"http://127.0.0.1:8931/mcp\", files_server()]",
         "model" => "\"gpt-4o\"",
         "temperature" => "0.2",
         "top_p" => "0.9",
@@ -433,6 +439,17 @@ fn string_list(input: ParseStream<'_>, key: &Key<'_>) -> syn::Result<Vec<LitStr>
             return Err(key.error(lit.span(), "non-empty strings"));
         }
         Ok(lit)
+    })
+}
+
+fn expr_list(input: ParseStream<'_>, key: &Key<'_>) -> syn::Result<Vec<syn::Expr>> {
+    list(input, key, |element| {
+        element.parse::<syn::Expr>().map_err(|_| {
+            key.error(
+                first_token_span(element),
+                &format!("{}: `{} = {}`", kind(key.name), key.name, example(key.name)),
+            )
+        })
     })
 }
 

@@ -40,6 +40,7 @@ mod guard;
 mod handler;
 mod ids;
 mod lorem;
+pub mod mcp;
 mod quirks;
 mod recorded;
 mod reference;

@@ -18,6 +18,7 @@ mod http_threads;
 mod http_tools;
 mod items;
 mod macros;
+mod mcp_client;
 mod observe;
 mod request_logs;
 mod safety;

@@ -186,6 +186,7 @@ pub(crate) async fn run(
     sink: Sink,
 ) -> Result<RunOutput, RunFailure> {
     let started = std::time::Instant::now();
+    let (crew, entry) = crew::with_toolsets(crew, entry).await;
     let transcript = Arc::new(Transcript::new(std::mem::take(&mut config.history)));
     let invalid_history = transcript
         .before()
