@@ -475,6 +475,10 @@ struct ServeArgs {
     /// `cancel_response_stream` are not served.
     #[arg(long, env = "AGENCY_AGUI", global = true)]
     agui: bool,
+    /// Serve the OpenAI-compatible routes (`/v1/models`, `/v1/chat/completions`,
+    /// `/v1/responses`), where each agency is a model; `false` turns them off.
+    #[arg(long, env = "AGENCY_OPENAI", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    openai: bool,
     /// Request logs: a request sending `x-agency-log-id: ID` has its log written to
     /// `LOGS_DIR/ID.jsonl`, read (once) with `/get_logs`.
     #[arg(long, env = "AGENCY_ENABLE_LOGGING", action = clap::ArgAction::SetTrue, value_parser = clap::builder::BoolishValueParser::new(), global = true)]
@@ -556,6 +560,7 @@ impl ServeArgs {
             .with_shutdown_timeout(self.shutdown_timeout)
             .with_cancel_on_disconnect(self.cancel_on_disconnect)
             .with_agui(self.agui)
+            .with_openai(self.openai)
             .with_logging(self.enable_logging)
             .with_logs_dir(self.logs_dir.clone())
             .with_allowed_local_file_dirs(self.allowed_local_file_dirs.iter().cloned())

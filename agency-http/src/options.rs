@@ -85,6 +85,10 @@ pub struct ServerOptions {
     /// `RunAgentInput` and answers AG-UI events (CopilotKit and other AG-UI front ends);
     /// `get_response` and `cancel_response_stream` are not served.
     pub enable_agui: bool,
+    /// The OpenAI-compatible routes (default `true`): `GET /v1/models`, `POST
+    /// /v1/chat/completions` and `POST /v1/responses`, where each agency is a model (see
+    /// [`openai`](crate::openai)).
+    pub enable_openai: bool,
     /// Request logs (default off): a request that sends `x-agency-log-id: <id>` has its log
     /// events written to `{logs_dir}/{id}.jsonl`, and `/get_logs` returns them once. The events
     /// are written by [`LogFileLayer`](crate::LogFileLayer), which the program's tracing
@@ -124,6 +128,7 @@ impl Default for ServerOptions {
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             cancel_on_disconnect: true,
             enable_agui: false,
+            enable_openai: true,
             enable_logging: false,
             logs_dir: PathBuf::from(DEFAULT_LOGS_DIR),
             allowed_local_file_dirs: Vec::new(),
@@ -154,6 +159,7 @@ impl std::fmt::Debug for ServerOptions {
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("cancel_on_disconnect", &self.cancel_on_disconnect)
             .field("enable_agui", &self.enable_agui)
+            .field("enable_openai", &self.enable_openai)
             .field("enable_logging", &self.enable_logging)
             .field("logs_dir", &self.logs_dir)
             .field("allowed_local_file_dirs", &self.allowed_local_file_dirs)
@@ -167,6 +173,12 @@ impl ServerOptions {
     /// Serves the agencies in AG-UI mode (see [`ServerOptions::enable_agui`]).
     pub fn with_agui(mut self, on: bool) -> Self {
         self.enable_agui = on;
+        self
+    }
+
+    /// Serves the OpenAI-compatible routes or not (see [`ServerOptions::enable_openai`]).
+    pub fn with_openai(mut self, on: bool) -> Self {
+        self.enable_openai = on;
         self
     }
 

@@ -18,6 +18,7 @@ mod http_tools;
 mod items;
 mod macros;
 mod observe;
+mod openai_api;
 mod request_logs;
 mod safety;
 mod schema;
