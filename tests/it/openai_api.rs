@@ -381,10 +381,29 @@ fn reply_data(sse: &str) -> Vec<&str> {
 }
 
 #[tokio::test]
-async fn the_routes_can_be_turned_off() {
+async fn the_openapi_document_shows_the_v1_routes_and_they_can_be_turned_off() {
     let fake = FakeOpenAi::start().await;
-    let s = serve(&fake, ServerOptions::default().with_openai(false)).await;
-    let reply = s
+    let s = serve(&fake, ServerOptions::default()).await;
+    let doc = s.get_json("/openapi.json").await.body;
+    crate::support::http::assert_no_dangling_refs(&doc);
+    for (path, method) in [
+        ("/v1/models", "get"),
+        ("/v1/chat/completions", "post"),
+        ("/v1/responses", "post"),
+    ] {
+        let op = &doc["paths"][path][method];
+        assert!(op["responses"]["200"].is_object(), "{path}: {op}");
+        assert_eq!(op["security"], json!([{"HTTPBearer": []}]), "{path}");
+    }
+    let chat = &doc["components"]["schemas"]["ChatCompletionRequest"];
+    assert_eq!(
+        chat["properties"]["model"]["enum"],
+        json!(["Demo", "Demo/Assistant", "Demo/Helper"])
+    );
+    let off = serve(&fake, ServerOptions::default().with_openai(false)).await;
+    let doc = off.get_json("/openapi.json").await.body;
+    assert!(doc["paths"].get("/v1/models").is_none());
+    let reply = off
         .request(reqwest::Method::GET, "/v1/models", &[AUTH], Vec::new())
         .await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
