@@ -35,7 +35,7 @@ pub(crate) fn add_to_openapi(doc: &mut OpenApiBuilder, agencies: &[SharedAgency]
             "required": ["model", "messages"],
             "properties": {
                 "model": model,
-                "messages": {"type": "array", "items": message},
+                "messages": {"type": "array", "items": message, "minItems": 1},
                 "stream": {"anyOf": [{"type": "boolean"}, {"type": "null"}]},
             },
         }),
@@ -48,7 +48,7 @@ pub(crate) fn add_to_openapi(doc: &mut OpenApiBuilder, agencies: &[SharedAgency]
             "required": ["model", "input"],
             "properties": {
                 "model": model,
-                "input": {"anyOf": [{"type": "string"}, {"type": "array", "items": message}]},
+                "input": {"anyOf": [{"type": "string"}, {"type": "array", "items": message, "minItems": 1}]},
                 "instructions": {"anyOf": [{"type": "string"}, {"type": "null"}]},
                 "stream": {"anyOf": [{"type": "boolean"}, {"type": "null"}]},
             },
@@ -100,7 +100,14 @@ pub(crate) fn add_to_openapi(doc: &mut OpenApiBuilder, agencies: &[SharedAgency]
             "description": format!("The agency's final answer (JSON), or with `stream: true` {events}"),
             "content": {
                 "application/json": {"schema": OpenApiBuilder::reference(answer)},
-                "text/event-stream": {"schema": {"type": "string"}},
+                "text/event-stream": {"schema": {
+                    "type": "object",
+                    "required": ["data"],
+                    "properties": {
+                        "event": {"type": "string", "description": "The event's `type` (Responses API); absent for Chat Completions"},
+                        "data": {"type": "string", "description": "JSON text, or `[DONE]` last (Chat Completions)"},
+                    },
+                }},
             },
         });
         let failed = |what: &str| response(what, &error);
