@@ -478,6 +478,10 @@ struct ServeArgs {
     /// Leave out the built-in web chat (`/chat`, `/chat/{agency}`).
     #[arg(long, env = "AGENCY_NO_CHAT_UI", action = clap::ArgAction::SetTrue, value_parser = clap::builder::BoolishValueParser::new(), global = true)]
     no_chat_ui: bool,
+    /// Serve the OpenAI-compatible routes (`/v1/models`, `/v1/chat/completions`,
+    /// `/v1/responses`), where each agency is a model; `false` turns them off.
+    #[arg(long, env = "AGENCY_OPENAI", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    openai: bool,
     /// Request logs: a request sending `x-agency-log-id: ID` has its log written to
     /// `LOGS_DIR/ID.jsonl`, read (once) with `/get_logs`.
     #[arg(long, env = "AGENCY_ENABLE_LOGGING", action = clap::ArgAction::SetTrue, value_parser = clap::builder::BoolishValueParser::new(), global = true)]
@@ -560,6 +564,7 @@ impl ServeArgs {
             .with_cancel_on_disconnect(self.cancel_on_disconnect)
             .with_agui(self.agui)
             .with_chat_ui(!self.no_chat_ui)
+            .with_openai(self.openai)
             .with_logging(self.enable_logging)
             .with_logs_dir(self.logs_dir.clone())
             .with_allowed_local_file_dirs(self.allowed_local_file_dirs.iter().cloned())

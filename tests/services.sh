@@ -95,6 +95,14 @@ if [ ! -d "$BROWSER_DIR/node_modules/playwright-core" ]; then
   npm ci --prefix "$BROWSER_DIR" --silent --no-audit --no-fund >/dev/null
 fi
 
+# --- The official OpenAI Python client (PyPI, pinned), which tests/it/openai_api.rs drives
+# against an agency served as a model (tests/openai/check.py).
+OPENAI_PY=3.60.0
+if ! python3 -c "import openai, sys; sys.exit(openai.__version__ != '$OPENAI_PY')" 2>/dev/null; then
+  say "installing openai==$OPENAI_PY (PyPI)"
+  python3 -m pip install --quiet --root-user-action=ignore "openai==$OPENAI_PY"
+fi
+
 # --- A fresh cluster in a temporary folder. initdb refuses to run as root: then the server
 # runs as the postgres user (which Debian's package creates).
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/agency-services.XXXXXX")

@@ -51,6 +51,7 @@ mod error;
 pub mod extract;
 pub mod files;
 pub mod metrics;
+pub mod openai;
 pub mod openapi;
 mod options;
 mod request_log;

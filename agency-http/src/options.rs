@@ -89,6 +89,10 @@ pub struct ServerOptions {
     /// like `/docs`, whose script calls the agency routes with the token the user enters.
     /// Served only when there is an agency.
     pub chat_ui: bool,
+    /// The OpenAI-compatible routes (default `true`): `GET /v1/models`, `POST
+    /// /v1/chat/completions` and `POST /v1/responses`, where each agency is a model (see
+    /// [`openai`](crate::openai)).
+    pub enable_openai: bool,
     /// Request logs (default off): a request that sends `x-agency-log-id: <id>` has its log
     /// events written to `{logs_dir}/{id}.jsonl`, and `/get_logs` returns them once. The events
     /// are written by [`LogFileLayer`](crate::LogFileLayer), which the program's tracing
@@ -129,6 +133,7 @@ impl Default for ServerOptions {
             cancel_on_disconnect: true,
             enable_agui: false,
             chat_ui: true,
+            enable_openai: true,
             enable_logging: false,
             logs_dir: PathBuf::from(DEFAULT_LOGS_DIR),
             allowed_local_file_dirs: Vec::new(),
@@ -160,6 +165,7 @@ impl std::fmt::Debug for ServerOptions {
             .field("cancel_on_disconnect", &self.cancel_on_disconnect)
             .field("enable_agui", &self.enable_agui)
             .field("chat_ui", &self.chat_ui)
+            .field("enable_openai", &self.enable_openai)
             .field("enable_logging", &self.enable_logging)
             .field("logs_dir", &self.logs_dir)
             .field("allowed_local_file_dirs", &self.allowed_local_file_dirs)
@@ -184,6 +190,12 @@ impl ServerOptions {
     /// Serves the agencies in AG-UI mode (see [`ServerOptions::enable_agui`]).
     pub fn with_agui(mut self, on: bool) -> Self {
         self.enable_agui = on;
+        self
+    }
+
+    /// Serves the OpenAI-compatible routes or not (see [`ServerOptions::enable_openai`]).
+    pub fn with_openai(mut self, on: bool) -> Self {
+        self.enable_openai = on;
         self
     }
 

@@ -174,6 +174,13 @@ impl Server {
                 agency.agent_names().join(", ")
             );
         }
+        if options.enable_openai && !self.agencies().is_empty() {
+            let models: Vec<String> = self.agencies().iter().map(|a| a.route_name()).collect();
+            tracing::info!(
+                "OpenAI-compatible: {base}/v1 (POST /v1/chat/completions, /v1/responses; GET /v1/models), models {} (and 'agency/agent')",
+                models.join(", ")
+            );
+        }
         for tool in self.tools().iter() {
             tracing::info!("tool '{}': POST {base}/tool/{}", tool.name(), tool.name());
         }

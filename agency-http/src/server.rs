@@ -467,6 +467,9 @@ impl ServerBuilder {
             crate::agency::add_to_openapi(&mut doc, state);
         }
         doc.add_tools(&tools);
+        if options.enable_openai && !states.is_empty() {
+            crate::openai::add_to_openapi(&mut doc, &states);
+        }
         for op in &self.operations {
             doc.add(op);
         }
@@ -545,6 +548,12 @@ fn assemble(
             parts.states,
         ))
         .merge(routes::metrics::router(metrics.clone()));
+    if options.enable_openai && !parts.agencies.is_empty() {
+        protected = merge(
+            protected,
+            crate::openai::router(parts.agencies, options.body_limit),
+        )?;
+    }
     for user in parts.user_routes {
         // The server's limit for the framework's extractors and for axum's own (`Bytes`,
         // `String`, `axum::Json`).

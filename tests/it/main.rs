@@ -20,6 +20,7 @@ mod items;
 mod macros;
 mod mcp_client;
 mod observe;
+mod openai_api;
 mod request_logs;
 mod safety;
 mod schema;

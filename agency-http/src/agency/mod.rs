@@ -14,7 +14,7 @@ mod response;
 mod resume;
 mod routes;
 mod runs;
-mod sse;
+pub(crate) mod sse;
 mod state;
 
 pub use chats::{ChatInfo, ChatList, ChatListQuery, ChatThread, MAX_PAGE, NEW_CHAT};
@@ -34,5 +34,5 @@ pub use runs::{
 pub use state::AgencyFactory;
 
 pub(crate) use openapi::add_agency as add_to_openapi;
-pub(crate) use routes::router;
+pub(crate) use routes::{Prepared, prepare, router, run_error, run_to_end};
 pub(crate) use state::{AgencyState, Common, SharedAgency};

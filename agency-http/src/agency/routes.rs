@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use agency_core::model::ModelError;
 use agency_core::run::RunInput;
-use agency_core::{Agency, RunConfig, RunControl, RunError, RunFailure, UserContext};
+use agency_core::{Agency, RunConfig, RunControl, RunError, RunFailure, RunOutput, UserContext};
 use axum::Router;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::{StatusCode, header};
@@ -72,20 +72,22 @@ impl FromRequest<SharedAgency> for Valid<CancelRequest> {
 }
 
 /// A fresh agency and the run's input and configuration.
-struct Prepared {
-    agency: Agency,
+pub(crate) struct Prepared {
+    pub(crate) agency: Agency,
     /// The stored chat the run continues.
-    chat: Option<ChatRef>,
-    recipient: Option<String>,
-    generate_chat_name: bool,
-    input: RunInput,
+    pub(crate) chat: Option<ChatRef>,
+    pub(crate) recipient: Option<String>,
+    pub(crate) generate_chat_name: bool,
+    pub(crate) input: RunInput,
     /// `file_urls` name → uploaded id, when `file_urls` was given.
-    file_ids_map: Option<BTreeMap<String, String>>,
-    config: RunConfig,
+    pub(crate) file_ids_map: Option<BTreeMap<String, String>>,
+    pub(crate) config: RunConfig,
 }
 
-/// `streaming`: the chat is checked before the run starts (a stream cannot answer 404 later).
-async fn prepare(
+/// The client policy applied, files attached, the agency built and the run configured: what
+/// every route that starts a run from an [`AgencyRequest`] does first. `streaming`: the chat is
+/// checked before the run starts (a stream cannot answer 404 later).
+pub(crate) async fn prepare(
     state: &SharedAgency,
     principal: &Principal,
     request: AgencyRequest,
@@ -172,26 +174,7 @@ async fn get_response(
     let namer = p
         .generate_chat_name
         .then(|| (p.input.clone(), p.config.clone()));
-    let out = p
-        .agency
-        .run(p.input, p.recipient.as_deref(), p.config)
-        .await
-        .map_err(|RunFailure { error, .. }| {
-            state.common.metrics.run_ended(&state.route, "failed");
-            run_error(&error)
-        })?;
-    let outcome = if out.cancelled {
-        "cancelled"
-    } else {
-        "completed"
-    };
-    state.common.metrics.run_ended(&state.route, outcome);
-    if out.cancelled && state.common.shutdown.is_cancelled() {
-        return Err(ApiError::Failed {
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            message: "the server is shutting down: the run was stopped before its answer; send the request again (to another instance)".to_owned(),
-        });
-    }
+    let out = run_to_end(&state, &p.agency, p.input, p.recipient.as_deref(), p.config).await?;
     let mut answer = AgencyResponse {
         response: out.final_output,
         new_messages: out.new_items,
@@ -210,6 +193,38 @@ async fn get_response(
         answer.chat_name = Some(name);
     }
     Ok(json_response(StatusCode::OK, &answer))
+}
+
+/// Runs to the end, the run's outcome counted; a failure as [`run_error`] says, a run the
+/// shutdown stopped as 503.
+pub(crate) async fn run_to_end(
+    state: &SharedAgency,
+    agency: &Agency,
+    input: RunInput,
+    recipient: Option<&str>,
+    config: RunConfig,
+) -> Result<RunOutput, ApiError> {
+    let out =
+        agency
+            .run(input, recipient, config)
+            .await
+            .map_err(|RunFailure { error, .. }| {
+                state.common.metrics.run_ended(&state.route, "failed");
+                run_error(&error)
+            })?;
+    let outcome = if out.cancelled {
+        "cancelled"
+    } else {
+        "completed"
+    };
+    state.common.metrics.run_ended(&state.route, outcome);
+    if out.cancelled && state.common.shutdown.is_cancelled() {
+        return Err(ApiError::Failed {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            message: "the server is shutting down: the run was stopped before its answer; send the request again (to another instance)".to_owned(),
+        });
+    }
+    Ok(out)
 }
 
 async fn get_response_stream(

@@ -306,7 +306,7 @@ pub(crate) fn failure(message: String) -> Response {
     sse(frames)
 }
 
-pub(super) fn sse(events: impl Stream<Item = Event> + Send + 'static) -> Response {
+pub(crate) fn sse(events: impl Stream<Item = Event> + Send + 'static) -> Response {
     let mut response = Sse::new(events.map(Ok::<_, Infallible>))
         .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
         .into_response();
