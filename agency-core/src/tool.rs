@@ -295,8 +295,6 @@ impl ToolBuilder {
         O: Serialize + 'static,
     {
         let raw = schema::generate::<I>();
-        let what = format!("tool '{}'", self.name);
-        let for_model = schema::for_model(&raw, self.strict, &what);
         let name = self.name.clone();
         let handler: Box<Handler> = Box::new(move |args: Value, ctx: ToolContext| {
             let input = match deserialize::<I>(&name, args) {
@@ -313,14 +311,7 @@ impl ToolBuilder {
                 })
             })
         });
-        let warnings = for_model.warning.into_iter().collect();
-        self.finish(
-            for_model.schema,
-            for_model.input,
-            for_model.strict,
-            warnings,
-            handler,
-        )
+        self.finish_for_model(&raw, handler)
     }
 
     /// Finishes the tool with a JSON schema given as a value and a handler that takes the
@@ -377,19 +368,10 @@ impl ToolBuilder {
         F: Fn(Value, ToolContext) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<Value, ToolError>> + Send + 'static,
     {
-        let what = format!("tool '{}'", self.name);
-        let for_model = schema::for_model(&parameters, self.strict, &what);
         let handler: Box<Handler> = Box::new(move |args: Value, ctx: ToolContext| {
             Box::pin(handler(args, ctx)) as ToolFuture
         });
-        let warnings = for_model.warning.into_iter().collect();
-        self.finish(
-            for_model.schema,
-            for_model.input,
-            for_model.strict,
-            warnings,
-            handler,
-        )
+        self.finish_for_model(&parameters, handler)
     }
 
     /// A tool the client runs (a front end's tool, offered in an AG-UI request): the model sees
@@ -429,6 +411,21 @@ impl ToolBuilder {
             inner.builtin = Some(builtin);
         }
         tool
+    }
+
+    /// Finishes the tool with the schema `raw` made fit for the model: strict when it can be,
+    /// else non-strict with a warning.
+    fn finish_for_model(self, raw: &Value, handler: Box<Handler>) -> Tool {
+        let what = format!("tool '{}'", self.name);
+        let for_model = schema::for_model(raw, self.strict, &what);
+        let warnings = for_model.warning.into_iter().collect();
+        self.finish(
+            for_model.schema,
+            for_model.input,
+            for_model.strict,
+            warnings,
+            handler,
+        )
     }
 
     fn finish(

@@ -130,14 +130,19 @@ async fn in_chromium_the_page_shows_agencies_delegations_and_handoffs() {
     browse("handoff", &s, None).await;
 }
 
+/// `GET url`: its status and body.
+async fn get(url: String) -> (StatusCode, String) {
+    let r = reqwest::get(url).await.unwrap();
+    (r.status(), r.text().await.unwrap())
+}
+
 /// The page over plain HTTP: public even with auth on, locked down by its headers, small, and
 /// gone with `--no-chat-ui`.
 #[tokio::test]
 async fn the_chat_page_is_public_small_locked_down_and_can_be_turned_off() {
     let fake = FakeOpenAi::start().await;
     let s = served("quickstart", &fake, &[("APP_TOKEN", "t")], &[]).await;
-    let client = reqwest::Client::new();
-    let page = client.get(format!("{}/chat", s.base)).send().await.unwrap();
+    let page = reqwest::get(format!("{}/chat", s.base)).await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     let csp = page.headers()["content-security-policy"].to_str().unwrap();
     assert!(csp.contains("default-src 'self'"), "{csp}");
@@ -147,13 +152,8 @@ async fn the_chat_page_is_public_small_locked_down_and_can_be_turned_off() {
     assert!(!html.contains("\"t\""), "the page never holds the token");
     let mut total = html.len();
     for asset in ["chat.js", "chat.css"] {
-        let r = client
-            .get(format!("{}/chat/assets/{asset}", s.base))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::OK);
-        let body = r.text().await.unwrap();
+        let (status, body) = get(format!("{}/chat/assets/{asset}", s.base)).await;
+        assert_eq!(status, StatusCode::OK);
         assert!(
             !body.contains("https://") && !body.contains("//cdn"),
             "{asset} loads nothing from outside"
@@ -161,56 +161,22 @@ async fn the_chat_page_is_public_small_locked_down_and_can_be_turned_off() {
         total += body.len();
     }
     assert!(total < 150 * 1024, "the page weighs {total} bytes");
-    let per_agency = client
-        .get(format!("{}/chat/demo", s.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(per_agency.status(), StatusCode::OK);
-    assert!(
-        per_agency
-            .text()
-            .await
-            .unwrap()
-            .contains(r#""agency":"demo""#)
-    );
-    let unknown = client
-        .get(format!("{}/chat/nope", s.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
-    assert_eq!(unknown.text().await.unwrap(), r#"{"detail":"Not Found"}"#);
-    let asset = client
-        .get(format!("{}/chat/assets/..%2F..%2Fopenapi.json", s.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(asset.status(), StatusCode::NOT_FOUND);
-    let doc: serde_json::Value = client
-        .get(format!("{}/openapi.json", s.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (status, body) = get(format!("{}/chat/demo", s.base)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains(r#""agency":"demo""#));
+    let (status, body) = get(format!("{}/chat/nope", s.base)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body, r#"{"detail":"Not Found"}"#);
+    let (status, _) = get(format!("{}/chat/assets/..%2F..%2Fopenapi.json", s.base)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, doc) = get(format!("{}/openapi.json", s.base)).await;
+    let doc: serde_json::Value = serde_json::from_str(&doc).unwrap();
     assert!(doc["paths"]["/chat/{agency}"]["get"]["responses"]["404"].is_object());
 
     let off = served("quickstart", &fake, &[], &["--no-chat-ui"]).await;
-    let gone = client
-        .get(format!("{}/chat", off.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
-    let doc: serde_json::Value = client
-        .get(format!("{}/openapi.json", off.base))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (status, _) = get(format!("{}/chat", off.base)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, doc) = get(format!("{}/openapi.json", off.base)).await;
+    let doc: serde_json::Value = serde_json::from_str(&doc).unwrap();
     assert!(doc["paths"].get("/chat").is_none());
 }

@@ -8,7 +8,6 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use agency::mcp::{McpError, McpServer};
-use agency::model::ClientConfig;
 use agency::prelude::*;
 use agency::{CancelMode, RunEvent};
 use agency_testing::mcp::FakeMcp;
@@ -17,12 +16,16 @@ use futures::StreamExt;
 use serde_json::{Value, json};
 
 fn config(fake: &FakeOpenAi) -> RunConfig {
-    RunConfig::default().client(ClientConfig {
-        base_url: Some(fake.base_url()),
-        api_key: Some("k".into()),
-        max_retries: Some(0),
-        ..ClientConfig::default()
-    })
+    RunConfig::default().client(crate::support::fake_client(fake.base_url()))
+}
+
+/// An agent with the tools of `server` (and `own`).
+fn clerk(server: McpServer, own: Option<Tool>) -> Agent {
+    let agent = Agent::builder("Clerk").model("gpt-4o").toolset(server);
+    match own {
+        Some(tool) => agent.tool(tool).build(),
+        None => agent.build(),
+    }
 }
 
 /// The tool definitions of the model request `n`, by name.
@@ -59,11 +62,7 @@ fn own_fail() -> Tool {
 async fn an_agent_calls_an_mcp_servers_tools_over_http_with_strict_schemas() {
     let mcp = FakeMcp::start().await;
     let fake = FakeOpenAi::start().await;
-    let agent = Agent::builder("Clerk")
-        .model("gpt-4o")
-        .tool(own_fail())
-        .toolset(McpServer::http(mcp.url()).name("fake"))
-        .build();
+    let agent = clerk(McpServer::http(mcp.url()).name("fake"), Some(own_fail()));
     fake.push(Reply::function_call("add", json!({"a": 2, "b": 40})))
         .push(Reply::function_call(
             "lookup",
@@ -129,10 +128,7 @@ async fn an_agent_calls_an_mcp_servers_tools_over_http_with_strict_schemas() {
 async fn bad_arguments_and_a_failing_tool_reach_the_model_not_the_server() {
     let mcp = FakeMcp::start().await;
     let fake = FakeOpenAi::start().await;
-    let agent = Agent::builder("Clerk")
-        .model("gpt-4o")
-        .toolset(McpServer::http(mcp.url()))
-        .build();
+    let agent = clerk(McpServer::http(mcp.url()), None);
     fake.push(Reply::function_call("add", json!({"a": "two", "b": 1})))
         .push(Reply::function_call("fail", json!({})))
         .push(Reply::text("Sorry."));
@@ -159,10 +155,7 @@ async fn bad_arguments_and_a_failing_tool_reach_the_model_not_the_server() {
 async fn cancelling_the_run_cancels_the_mcp_call() {
     let mcp = FakeMcp::start().await;
     let fake = FakeOpenAi::start().await;
-    let agent = Agent::builder("Clerk")
-        .model("gpt-4o")
-        .toolset(McpServer::http(mcp.url()))
-        .build();
+    let agent = clerk(McpServer::http(mcp.url()), None);
     fake.push(Reply::function_call("wait", json!({"ms": 60_000})));
     let mut stream = agent.run_streamed("wait a minute", config(&fake));
     let control = stream.control();
@@ -206,10 +199,7 @@ async fn a_server_that_is_down_is_reported_left_out_and_used_once_it_is_up() {
     );
 
     let fake = FakeOpenAi::start().await;
-    let agent = Agent::builder("Clerk")
-        .model("gpt-4o")
-        .toolset(server.clone())
-        .build();
+    let agent = clerk(server.clone(), None);
     fake.push(Reply::text("No tools today."));
     let out = agent.run("hi", config(&fake)).await.unwrap();
     assert_eq!(out.final_output, "No tools today.");
@@ -233,10 +223,7 @@ async fn an_agent_calls_a_stdio_server() {
     let server = McpServer::stdio(program.display().to_string(), Vec::<String>::new());
     assert_eq!(server.connect().await.unwrap(), 6);
     let fake = FakeOpenAi::start().await;
-    let agent = Agent::builder("Clerk")
-        .model("gpt-4o")
-        .toolset(server)
-        .build();
+    let agent = clerk(server, None);
     fake.push(Reply::function_call("add", json!({"a": 20, "b": 22})))
         .push(Reply::text("It is 42."));
     let out = agent.run("20+22", config(&fake)).await.unwrap();
