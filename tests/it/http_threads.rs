@@ -482,23 +482,14 @@ async fn the_openapi_document_describes_the_chat_routes() {
 #[cfg(unix)]
 #[tokio::test]
 async fn a_chat_survives_restarting_the_quickstart() {
-    use std::process::Stdio;
-
     let fake = FakeOpenAi::start().await;
     count_user_messages(&fake);
     let dir = std::env::temp_dir().join(format!("agency-restart-{}", uuid_like()));
     std::fs::create_dir_all(&dir).unwrap();
     let serve = |port: u16| {
-        tokio::process::Command::new(crate::safety::quickstart_binary())
-            .args(["serve", "--host", "127.0.0.1", "--port", &port.to_string()])
+        crate::support::binary::serve(&crate::safety::quickstart_binary(), port, &fake.base_url())
             .current_dir(&dir)
-            .env("OPENAI_BASE_URL", fake.base_url())
-            .env("OPENAI_API_KEY", "k")
             .env_remove("AGENCY_THREADS")
-            .env_remove("APP_TOKEN")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
             .spawn()
             .unwrap()
     };
@@ -592,15 +583,16 @@ async fn the_tokens_file_names_the_principals_of_the_quickstart() {
     let bad = dir.join("bad-tokens");
     std::fs::write(&bad, format!("alice:{ALICE}\nbob {BOB}\n")).unwrap();
     let command = |file: &std::path::Path, port: u16| {
-        let mut c = tokio::process::Command::new(crate::safety::quickstart_binary());
-        c.args(["serve", "--host", "127.0.0.1", "--port", &port.to_string()])
-            .arg("--tokens-file")
+        let mut c = crate::support::binary::serve(
+            &crate::safety::quickstart_binary(),
+            port,
+            &fake.base_url(),
+        );
+        c.arg("--tokens-file")
             .arg(file)
             .args(["--threads", "memory"])
-            .env("OPENAI_BASE_URL", fake.base_url())
-            .env("OPENAI_API_KEY", "k")
-            .env_remove("APP_TOKEN")
-            .kill_on_drop(true);
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         c
     };
 
