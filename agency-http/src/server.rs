@@ -489,6 +489,7 @@ impl ServerBuilder {
             agencies: &states,
             user_routes: self.routes,
             states: &self.states,
+            shutdown: &shutdown,
         };
         let router = assemble(parts, &options, &openapi, &deadline, health, &metrics)?;
         Ok(Server {
@@ -543,6 +544,19 @@ fn assemble(
             crate::openai::router(parts.agencies, options.body_limit),
         )?;
     }
+    if options.enable_mcp && !(parts.tools.is_empty() && parts.agencies.is_empty()) {
+        let served = crate::mcp::Served {
+            tools: parts.tools,
+            agencies: parts.agencies,
+            states: parts.states,
+            tool_timeout: options.tool_timeout,
+            body_limit: options.body_limit,
+            shutdown: parts.shutdown,
+            deadline,
+            auth: options.auth_enabled(),
+        };
+        protected = merge(protected, crate::mcp::router(served))?;
+    }
     for user in parts.user_routes {
         // The server's limit for the framework's extractors and for axum's own (`Bytes`,
         // `String`, `axum::Json`).
@@ -584,6 +598,8 @@ struct Parts<'a> {
     agencies: &'a [SharedAgency],
     user_routes: Vec<Router>,
     states: &'a States,
+    /// Fires when the server shuts down.
+    shutdown: &'a CancellationToken,
 }
 
 /// `a.merge(b)`, with axum's panic on a path served twice turned into an error.

@@ -17,6 +17,7 @@ mod http_threads;
 mod http_tools;
 mod items;
 mod macros;
+mod mcp_server;
 mod observe;
 mod openai_api;
 mod request_logs;
