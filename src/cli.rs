@@ -482,6 +482,10 @@ struct ServeArgs {
     /// `/v1/responses`), where each agency is a model; `false` turns them off.
     #[arg(long, env = "AGENCY_OPENAI", default_value_t = true, action = clap::ArgAction::Set, global = true)]
     openai: bool,
+    /// Serve the MCP endpoint (`/mcp`, streamable HTTP): every tool, and each agency as a tool;
+    /// `false` turns it off.
+    #[arg(long, env = "AGENCY_MCP", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    mcp: bool,
     /// Request logs: a request sending `x-agency-log-id: ID` has its log written to
     /// `LOGS_DIR/ID.jsonl`, read (once) with `/get_logs`.
     #[arg(long, env = "AGENCY_ENABLE_LOGGING", action = clap::ArgAction::SetTrue, value_parser = clap::builder::BoolishValueParser::new(), global = true)]
@@ -565,6 +569,7 @@ impl ServeArgs {
             .with_agui(self.agui)
             .with_chat_ui(!self.no_chat_ui)
             .with_openai(self.openai)
+            .with_mcp(self.mcp)
             .with_logging(self.enable_logging)
             .with_logs_dir(self.logs_dir.clone())
             .with_allowed_local_file_dirs(self.allowed_local_file_dirs.iter().cloned())

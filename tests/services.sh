@@ -103,6 +103,14 @@ if ! python3 -c "import openai, sys; sys.exit(openai.__version__ != '$OPENAI_PY'
   python3 -m pip install --quiet --root-user-action=ignore "openai==$OPENAI_PY"
 fi
 
+# --- The official MCP Python SDK (PyPI, pinned), which tests/it/mcp_server.rs drives against
+# the /mcp endpoint (tests/mcp/check.py).
+MCP_PY=2.3.0
+if ! python3 -c "import importlib.metadata as m, sys; sys.exit(m.version('mcp') != '$MCP_PY')" 2>/dev/null; then
+  say "installing mcp==$MCP_PY (PyPI)"
+  python3 -m pip install --quiet --root-user-action=ignore "mcp==$MCP_PY"
+fi
+
 # --- A fresh cluster in a temporary folder. initdb refuses to run as root: then the server
 # runs as the postgres user (which Debian's package creates).
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/agency-services.XXXXXX")

@@ -50,6 +50,7 @@ mod cors;
 mod error;
 pub mod extract;
 pub mod files;
+pub mod mcp;
 pub mod metrics;
 pub mod openai;
 pub mod openapi;

@@ -93,6 +93,9 @@ pub struct ServerOptions {
     /// /v1/chat/completions` and `POST /v1/responses`, where each agency is a model (see
     /// [`openai`](crate::openai)).
     pub enable_openai: bool,
+    /// The MCP server (default `true`): `/mcp` over MCP's streamable HTTP transport, every
+    /// served tool and each agency as a tool (see [`mcp`](crate::mcp)).
+    pub enable_mcp: bool,
     /// Request logs (default off): a request that sends `x-agency-log-id: <id>` has its log
     /// events written to `{logs_dir}/{id}.jsonl`, and `/get_logs` returns them once. The events
     /// are written by [`LogFileLayer`](crate::LogFileLayer), which the program's tracing
@@ -134,6 +137,7 @@ impl Default for ServerOptions {
             enable_agui: false,
             chat_ui: true,
             enable_openai: true,
+            enable_mcp: true,
             enable_logging: false,
             logs_dir: PathBuf::from(DEFAULT_LOGS_DIR),
             allowed_local_file_dirs: Vec::new(),
@@ -166,6 +170,7 @@ impl std::fmt::Debug for ServerOptions {
             .field("enable_agui", &self.enable_agui)
             .field("chat_ui", &self.chat_ui)
             .field("enable_openai", &self.enable_openai)
+            .field("enable_mcp", &self.enable_mcp)
             .field("enable_logging", &self.enable_logging)
             .field("logs_dir", &self.logs_dir)
             .field("allowed_local_file_dirs", &self.allowed_local_file_dirs)
@@ -196,6 +201,12 @@ impl ServerOptions {
     /// Serves the OpenAI-compatible routes or not (see [`ServerOptions::enable_openai`]).
     pub fn with_openai(mut self, on: bool) -> Self {
         self.enable_openai = on;
+        self
+    }
+
+    /// Serves the MCP endpoint or not (see [`ServerOptions::enable_mcp`]).
+    pub fn with_mcp(mut self, on: bool) -> Self {
+        self.enable_mcp = on;
         self
     }
 

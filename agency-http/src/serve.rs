@@ -181,6 +181,12 @@ impl Server {
                 models.join(", ")
             );
         }
+        if options.enable_mcp && !(self.agencies().is_empty() && self.tools().is_empty()) {
+            tracing::info!(
+                "MCP (streamable HTTP, stateless): {base}{}, every tool and each agency as a tool",
+                crate::mcp::MCP_PATH
+            );
+        }
         for tool in self.tools().iter() {
             tracing::info!("tool '{}': POST {base}/tool/{}", tool.name(), tool.name());
         }

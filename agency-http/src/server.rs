@@ -500,6 +500,7 @@ impl ServerBuilder {
             user_routes: self.routes,
             states: &self.states,
             chat,
+            shutdown: &shutdown,
         };
         let router = assemble(parts, &options, &openapi, &deadline, health, &metrics)?;
         Ok(Server {
@@ -554,6 +555,19 @@ fn assemble(
             crate::openai::router(parts.agencies, options.body_limit),
         )?;
     }
+    if options.enable_mcp && !(parts.tools.is_empty() && parts.agencies.is_empty()) {
+        let served = crate::mcp::Served {
+            tools: parts.tools,
+            agencies: parts.agencies,
+            states: parts.states,
+            tool_timeout: options.tool_timeout,
+            body_limit: options.body_limit,
+            shutdown: parts.shutdown,
+            deadline,
+            auth: options.auth_enabled(),
+        };
+        protected = merge(protected, crate::mcp::router(served))?;
+    }
     for user in parts.user_routes {
         // The server's limit for the framework's extractors and for axum's own (`Bytes`,
         // `String`, `axum::Json`).
@@ -602,6 +616,8 @@ struct Parts<'a> {
     states: &'a States,
     /// The web chat's configuration, when it is served.
     chat: Option<routes::chat::ChatConfig>,
+    /// Fires when the server shuts down.
+    shutdown: &'a CancellationToken,
 }
 
 /// `a.merge(b)`, with axum's panic on a path served twice turned into an error.

@@ -19,6 +19,7 @@ mod http_tools;
 mod items;
 mod macros;
 mod mcp_client;
+mod mcp_server;
 mod observe;
 mod openai_api;
 mod request_logs;

@@ -34,5 +34,5 @@ pub use runs::{
 pub use state::AgencyFactory;
 
 pub(crate) use openapi::add_agency as add_to_openapi;
-pub(crate) use routes::{Prepared, prepare, router, run_error, run_to_end};
+pub(crate) use routes::{Prepared, prepare, router, run_to_end, settle};
 pub(crate) use state::{AgencyState, Common, SharedAgency};

@@ -204,14 +204,19 @@ pub(crate) async fn run_to_end(
     recipient: Option<&str>,
     config: RunConfig,
 ) -> Result<RunOutput, ApiError> {
-    let out =
-        agency
-            .run(input, recipient, config)
-            .await
-            .map_err(|RunFailure { error, .. }| {
-                state.common.metrics.run_ended(&state.route, "failed");
-                run_error(&error)
-            })?;
+    settle(state, agency.run(input, recipient, config).await)
+}
+
+/// How a run ended, counted in the metrics: a failure as [`run_error`] says, a run the shutdown
+/// stopped as 503.
+pub(crate) fn settle(
+    state: &SharedAgency,
+    result: Result<RunOutput, RunFailure>,
+) -> Result<RunOutput, ApiError> {
+    let out = result.map_err(|RunFailure { error, .. }| {
+        state.common.metrics.run_ended(&state.route, "failed");
+        run_error(&error)
+    })?;
     let outcome = if out.cancelled {
         "cancelled"
     } else {

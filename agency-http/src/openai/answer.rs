@@ -8,7 +8,7 @@ use futures::StreamExt;
 use serde_json::Value;
 
 use super::OpenAiError;
-use crate::agency::{SharedAgency, run_error};
+use crate::agency::{SharedAgency, settle};
 
 /// One piece of a streamed answer.
 pub(super) enum Piece {
@@ -25,22 +25,6 @@ pub(super) fn text_of(output: &Value) -> String {
         Value::Null => String::new(),
         other => other.to_string(),
     }
-}
-
-/// The end of a run as the client sees it: a cancel by the shutdown is a 503.
-pub(super) fn ended(state: &SharedAgency, out: RunOutput) -> Result<RunOutput, OpenAiError> {
-    if out.cancelled {
-        state.common.metrics.run_ended(&state.route, "cancelled");
-        return Err(OpenAiError::new(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            "server_error",
-            "the server is shutting down: the run was stopped before its answer; send the request again",
-            None,
-            None,
-        ));
-    }
-    state.common.metrics.run_ended(&state.route, "completed");
-    Ok(out)
 }
 
 /// Where the stream is.
@@ -81,16 +65,7 @@ pub(super) fn pieces(state: SharedAgency, run: RunStream) -> impl Stream<Item = 
             return Some((Piece::Text(text), pump));
         }
         let run = pump.run.take()?;
-        let end = match run.finish().await {
-            Ok(out) => ended(&pump.state, out),
-            Err(failure) => {
-                pump.state
-                    .common
-                    .metrics
-                    .run_ended(&pump.state.route, "failed");
-                Err(run_error(&failure.error).into())
-            }
-        };
+        let end = settle(&pump.state, run.finish().await).map_err(OpenAiError::from);
         Some((Piece::End(end), pump))
     })
 }

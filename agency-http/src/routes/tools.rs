@@ -74,6 +74,23 @@ async fn call_tool(
     }): State<ToolRoute>,
     JsonObject(args): JsonObject,
 ) -> Response {
+    match invoke(&tool, Value::Object(args), timeout, states, &stop).await {
+        Ok(output) => json_response(StatusCode::OK, &ToolOutput { response: &output }),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Calls `tool` with `args` (validated against its schema first) as a served tool is called: the
+/// server's default timeout and shared values, a 503 when `stop` (the shutdown deadline) fires
+/// first, its errors as [`ApiError`]s (422 for invalid arguments, 504 past its timeout, 500
+/// otherwise). Dropping the future tells the tool to stop.
+pub(crate) async fn invoke(
+    tool: &Tool,
+    args: Value,
+    timeout: Duration,
+    states: States,
+    stop: &CancellationToken,
+) -> Result<Value, ApiError> {
     let ctx = ToolContext::new()
         .with_default_timeout(timeout)
         .with_states(states);
@@ -84,17 +101,13 @@ async fn call_tool(
     // token (which takes its lock).
     let result = tokio::select! {
         biased;
-        result = tool.call(Value::Object(args), ctx) => result,
-        () = stop.cancelled() => return ApiError::Failed {
+        result = tool.call(args, ctx) => result,
+        () = stop.cancelled() => return Err(ApiError::Failed {
             status: StatusCode::SERVICE_UNAVAILABLE,
             message: format!("the server is shutting down: tool '{}' did not finish within the shutdown deadline and was stopped", tool.name()),
-        }
-        .into_response(),
+        }),
     };
-    match result {
-        Ok(output) => json_response(StatusCode::OK, &ToolOutput { response: &output }),
-        Err(e) => tool_error(tool.name(), e).into_response(),
-    }
+    result.map_err(|e| tool_error(tool.name(), e))
 }
 
 #[derive(serde::Serialize)]
