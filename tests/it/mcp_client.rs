@@ -269,3 +269,33 @@ fn the_agent_macro_takes_a_url() {
     assert_eq!(agent.toolsets().len(), 1);
     assert_eq!(agent.toolsets()[0].name(), "127.0.0.1:9");
 }
+
+/// Both ways: an agent takes the tools of another agency-rs server's `/mcp`, behind its token.
+#[tokio::test]
+async fn an_agent_uses_the_tools_of_an_agency_rs_server() {
+    use crate::support::http::{TOKEN, start};
+    use agency::http::{Server, ServerOptions};
+
+    let server = Server::builder()
+        .tool(crate::support::add_tool())
+        .options(ServerOptions::default().with_app_token(TOKEN))
+        .build()
+        .unwrap();
+    let served = start(server).await;
+    let url = format!("{}/mcp", served.base);
+    let refused = McpServer::http(url.as_str()).connect().await.unwrap_err();
+    assert!(matches!(refused, McpError::Connect { .. }), "{refused:?}");
+
+    let fake = FakeOpenAi::start().await;
+    let agent = clerk(McpServer::http(url.as_str()).bearer(TOKEN), None);
+    fake.push(Reply::function_call("add", json!({"a": 5, "b": 6})))
+        .push(Reply::text("11"));
+    let out = agent.run("5+6", config(&fake)).await.unwrap();
+    assert_eq!(out.final_output, "11");
+    assert_eq!(outputs(&out), [json!("11")]);
+    let (_, add) = offered(&fake, 0)
+        .into_iter()
+        .find(|(n, _)| n == "add")
+        .unwrap();
+    assert_eq!(add["strict"], true);
+}
