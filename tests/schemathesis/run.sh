@@ -52,9 +52,20 @@ fuzz() {
         --no-color "$@"
 }
 
-echo "== schemathesis: auth off"
+# Both runs at once (each is mostly waiting on its server), each report printed whole.
 serve ""
-fuzz "$port"
-echo "== schemathesis: auth on"
+off_port=$port
 serve "$TOKEN"
-fuzz "$port" --header "Authorization: Bearer $TOKEN"
+on_port=$port
+fuzz "$off_port" >"$target_dir/schemathesis-auth-off.txt" 2>&1 &
+off=$!
+fuzz "$on_port" --header "Authorization: Bearer $TOKEN" >"$target_dir/schemathesis-auth-on.txt" 2>&1 &
+on=$!
+status=0
+wait "$off" || status=1
+echo "== schemathesis: auth off"
+cat "$target_dir/schemathesis-auth-off.txt"
+wait "$on" || status=1
+echo "== schemathesis: auth on"
+cat "$target_dir/schemathesis-auth-on.txt"
+exit "$status"
