@@ -16,8 +16,8 @@ use async_openai::types::chat::{
 use async_openai::types::chat::{CompletionTokensDetails, PromptTokensDetails};
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::Response;
 use axum::response::sse::Event;
-use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 
 use super::answer::{Piece, count, pieces, text_of, tokens};
@@ -33,20 +33,11 @@ pub(super) async fn completions(
     State(v1): State<SharedV1>,
     principal: Principal,
     Body(mut body): Body,
-) -> Response {
-    let client_config = match super::client_config(&mut body) {
-        Ok(c) => c,
-        Err(e) => return e.into_response(),
-    };
-    let request: CreateChatCompletionRequest = match super::parse(body) {
-        Ok(r) => r,
-        Err(e) => return e.into_response(),
-    };
+) -> Result<Response, OpenAiError> {
+    let client_config = super::client_config(&mut body)?;
+    let request: CreateChatCompletionRequest = super::parse(body)?;
     tracing::Span::current().record("model", request.model.as_str());
-    match answer(&v1, &principal, request, client_config).await {
-        Ok(response) => response,
-        Err(e) => e.into_response(),
-    }
+    answer(&v1, &principal, request, client_config).await
 }
 
 async fn answer(

@@ -14,8 +14,8 @@ use async_openai::types::responses::{
 };
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::Response;
 use axum::response::sse::Event;
-use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 use serde::Deserialize;
 
@@ -32,19 +32,10 @@ pub(super) async fn create(
     State(v1): State<SharedV1>,
     principal: Principal,
     Body(mut body): Body,
-) -> Response {
-    let client_config = match super::client_config(&mut body) {
-        Ok(c) => c,
-        Err(e) => return e.into_response(),
-    };
-    let request: CreateResponse = match super::parse(body) {
-        Ok(r) => r,
-        Err(e) => return e.into_response(),
-    };
-    match answer(&v1, &principal, request, client_config).await {
-        Ok(response) => response,
-        Err(e) => e.into_response(),
-    }
+) -> Result<Response, OpenAiError> {
+    let client_config = super::client_config(&mut body)?;
+    let request: CreateResponse = super::parse(body)?;
+    answer(&v1, &principal, request, client_config).await
 }
 
 async fn answer(
