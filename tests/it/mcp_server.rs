@@ -3,9 +3,6 @@
 //! a tool (and one with invalid arguments), call an agency with progress notifications. Auth
 //! and hostile requests over plain HTTP.
 
-use std::path::PathBuf;
-use std::time::Duration;
-
 use agency::http::{Server, ServerOptions};
 use agency::prelude::*;
 use agency_testing::FakeOpenAi;
@@ -34,37 +31,21 @@ async fn serve(fake: &FakeOpenAi, options: ServerOptions) -> Running {
 async fn the_official_python_sdk_lists_and_calls_tools_and_agencies() {
     let fake = FakeOpenAi::start().await;
     let s = serve(&fake, ServerOptions::default()).await;
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/mcp/check.py");
-    let run = tokio::process::Command::new("python3")
-        .arg(script)
-        .arg(format!("{}/mcp", s.base))
-        .arg(TOKEN)
-        .kill_on_drop(true)
-        .output();
-    let out = tokio::time::timeout(Duration::from_secs(120), run)
-        .await
-        .expect("the client in time")
-        .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "the MCP client failed (pip install mcp==2.3.0; tests/services.sh does):\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    for check in [
-        "initialize",
-        "list_tools",
-        "call_tool",
-        "invalid_arguments",
-        "call_agency",
-        "agency_invalid",
-    ] {
-        assert!(
-            stdout.contains(&format!("\"check\": \"{check}\"")),
-            "{check} missing:\n{stdout}"
-        );
-    }
+    crate::support::python_checks(
+        "mcp/check.py",
+        &format!("{}/mcp", s.base),
+        TOKEN,
+        "mcp==2.3.0",
+        &[
+            "initialize",
+            "list_tools",
+            "call_tool",
+            "invalid_arguments",
+            "call_agency",
+            "agency_invalid",
+        ],
+    )
+    .await;
     // The agency's run: the model called twice (the call of `add`, then the answer).
     assert_eq!(fake.request_count(), 2);
 }

@@ -3,9 +3,6 @@
 //! (`tests/openai/check.py`; `tests/services.sh` installs it) and by async-openai, streaming and
 //! not, and refusing hostile requests with OpenAI's error shape.
 
-use std::path::PathBuf;
-use std::time::Duration;
-
 use agency::http::{Server, ServerOptions};
 use agency::prelude::*;
 use agency_testing::{FakeOpenAi, Reply};
@@ -58,40 +55,24 @@ const AUTH: (&str, &str) = ("authorization", "Bearer bench-secret-token");
 async fn the_official_python_client_talks_to_an_agency() {
     let fake = FakeOpenAi::start().await;
     let s = serve(&fake, ServerOptions::default()).await;
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/openai/check.py");
-    let run = tokio::process::Command::new("python3")
-        .arg(script)
-        .arg(format!("{}/v1", s.base))
-        .arg(TOKEN)
-        .kill_on_drop(true)
-        .output();
-    let out = tokio::time::timeout(Duration::from_secs(120), run)
-        .await
-        .expect("the client in time")
-        .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "the openai client failed (pip install openai==3.60.0; tests/services.sh does):\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    for check in [
-        "models",
-        "chat",
-        "chat_stream",
-        "responses",
-        "responses_stream",
-        "responses_stream_helper",
-        "unknown_model",
-        "no_user_turn",
-        "wrong_token",
-    ] {
-        assert!(
-            stdout.contains(&format!("\"check\": \"{check}\"")),
-            "{check} missing:\n{stdout}"
-        );
-    }
+    crate::support::python_checks(
+        "openai/check.py",
+        &format!("{}/v1", s.base),
+        TOKEN,
+        "openai==3.60.0",
+        &[
+            "models",
+            "chat",
+            "chat_stream",
+            "responses",
+            "responses_stream",
+            "responses_stream_helper",
+            "unknown_model",
+            "no_user_turn",
+            "wrong_token",
+        ],
+    )
+    .await;
     // The conversation reached the model: the client's history, then its turn.
     let first = fake.requests()[0].body.to_string();
     for said in ["Answer briefly.", "Hi! How can I help?", "call tool add"] {

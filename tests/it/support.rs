@@ -90,3 +90,36 @@ pub fn fake_client(base_url: String) -> agency::model::ClientConfig {
         ..agency::model::ClientConfig::default()
     }
 }
+
+/// Runs `python3 tests/{script} URL TOKEN` (an official client driving the server at `url`),
+/// within 2 minutes; fails with its output unless it exits 0 and reports every one of
+/// `checks` as a line `"check": "<name>"`. `package` is the PyPI pin `tests/services.sh`
+/// installs, for the failure message.
+pub async fn python_checks(script: &str, url: &str, token: &str, package: &str, checks: &[&str]) {
+    let script = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(script);
+    let run = tokio::process::Command::new("python3")
+        .arg(script)
+        .arg(url)
+        .arg(token)
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(std::time::Duration::from_secs(120), run)
+        .await
+        .expect("the client in time")
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "the client failed (pip install {package}; tests/services.sh does):\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for check in checks {
+        assert!(
+            stdout.contains(&format!("\"check\": \"{check}\"")),
+            "{check} missing:\n{stdout}"
+        );
+    }
+}
